@@ -1,0 +1,71 @@
+import type { FetchErrorCode } from './errors.js';
+
+/** One URL accepted from the input, as it travels in a chunk. */
+export interface InputItem {
+  /** 1-based line (or record) number in the input. */
+  line: number;
+  /** The URL exactly as given (trimmed). */
+  url: string;
+  /** Caller-given id, when the input has one. */
+  id?: string;
+  /** Caller-given metadata (CSV's other columns, JSONL's `meta`). */
+  meta?: Record<string, unknown>;
+}
+
+/** The outcome of one input URL: exactly one per accepted line. */
+export interface ResultRecord {
+  url: string;
+  id?: string;
+  meta?: Record<string, unknown>;
+  line: number;
+  /** URL of the last response, after redirects; null when no response came. */
+  finalUrl: string | null;
+  status: number | null;
+  redirects: number;
+  contentType: string | null;
+  /** Decoded body bytes read. */
+  bytes: number;
+  /** sha256 (hex) of the decoded body, when the body mode hashes it. */
+  sha256: string | null;
+  /** The body itself, for body mode 'inline'. */
+  body?: string;
+  bodyEncoding?: 'utf8' | 'base64';
+  /** True when an inline body was cut at the inline cap. */
+  bodyTruncated?: boolean;
+  timings: {
+    /** When the first attempt started (ISO 8601). */
+    start: string;
+    /** Time to first byte of the last response, from the start of its attempt (ms). */
+    ttfbMs: number | null;
+    /** From first attempt to the end of the body, all retries included (ms). */
+    totalMs: number;
+  };
+  attempts: number;
+  error: { code: FetchErrorCode; message: string } | null;
+}
+
+/** A rejected input line, as written to invalid.jsonl.gz. */
+export interface InvalidLine {
+  line: number;
+  code: string;
+  message: string;
+  /** The offending text, cut to a few hundred characters. */
+  raw: string;
+}
+
+/** What a failed record looks like in failed.jsonl: valid JSONL input for a new job. */
+export interface FailedLine {
+  url: string;
+  id?: string;
+  meta?: Record<string, unknown>;
+  error: { code: FetchErrorCode; message: string };
+}
+
+/** The resubmittable form of a failed record. */
+export function toFailedLine(record: ResultRecord): FailedLine | null {
+  if (record.error === null) return null;
+  const failed: FailedLine = { url: record.url, error: record.error };
+  if (record.id !== undefined) failed.id = record.id;
+  if (record.meta !== undefined) failed.meta = record.meta;
+  return failed;
+}
