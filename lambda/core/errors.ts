@@ -64,7 +64,11 @@ export class InvalidOptionError extends FanoutError {
 
 /** The input as a whole cannot be used (unreadable, empty, wrong header). */
 export class InputError extends FanoutError {
-  constructor(code: 'INPUT_UNREADABLE' | 'EMPTY_INPUT' | 'MISSING_URL_COLUMN', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'INPUT_UNREADABLE' | 'EMPTY_INPUT' | 'MISSING_URL_COLUMN',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.name = 'InputError';
   }

@@ -1,0 +1,81 @@
+import type { JobOptions } from '../core/defaults.js';
+import type { InputItem } from '../core/record.js';
+
+/** Where a job's objects live: S3 in AWS, a directory or memory locally. */
+export interface ObjectStore {
+  /** Writes the object only when no object has the key; false when one already existed. */
+  putIfAbsent(key: string, body: Uint8Array, contentType?: string): Promise<boolean>;
+  /** Writes (or replaces) an object. */
+  put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /** Writes an object of unknown length from a stream; it appears whole or not at all. */
+  putStream(key: string, body: AsyncIterable<Uint8Array>, contentType?: string): Promise<void>;
+  /** Reads an object; null when there is none. */
+  get(key: string): Promise<Buffer | null>;
+  /** Whether an object exists. */
+  exists(key: string): Promise<boolean>;
+}
+
+/** One chunk of a job, as it travels on the queue. */
+export interface ChunkMessage {
+  jobId: string;
+  chunkId: string;
+  options: JobOptions;
+  items: InputItem[];
+}
+
+/** The chunk queue: SQS in AWS, a bounded in-memory queue locally. */
+export interface ChunkQueue {
+  /** Enqueues messages; resolves once every one is accepted (locally: waits for room). */
+  send(messages: readonly ChunkMessage[]): Promise<void>;
+}
+
+export const JOB_STATUSES = [
+  'dispatching',
+  'running',
+  'finalizing',
+  'succeeded',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** One job's state: a DynamoDB item in AWS, memory locally. */
+export interface JobState {
+  jobId: string;
+  status: JobStatus;
+  /** Known once dispatch has finished. */
+  totalChunks: number | null;
+  chunksDone: number;
+  accepted: number;
+  invalid: number;
+  createdAt: string;
+  updatedAt: string;
+  /** Why the job failed, when it did. */
+  error?: string;
+}
+
+/** Progress after a chunk or the total was recorded. */
+export interface Progress {
+  chunksDone: number;
+  totalChunks: number | null;
+}
+
+/** Job state operations; each is atomic, and counting is idempotent per chunk. */
+export interface JobStore {
+  create(jobId: string, createdAt: Date): Promise<void>;
+  /** Records the chunk total and URL counts once dispatch has finished. */
+  setTotal(jobId: string, totals: { chunks: number; accepted: number; invalid: number }): Promise<Progress>;
+  /** Counts a chunk as done; counting the same chunk again changes nothing. */
+  markChunkDone(jobId: string, chunkId: string): Promise<Progress>;
+  /** True for exactly one caller: the one that gets to finalize. */
+  claimFinalize(jobId: string): Promise<boolean>;
+  /** Sets a final (or failed/cancelled) status. */
+  finish(jobId: string, status: JobStatus, error?: string): Promise<void>;
+  get(jobId: string): Promise<JobState | null>;
+}
+
+/** Whether a progress report means every chunk is done. */
+export function isComplete(progress: Progress): boolean {
+  return progress.totalChunks !== null && progress.chunksDone >= progress.totalChunks;
+}

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { FanoutError } from '../core/errors.js';
+import { EXIT, getExitCode } from './exit-codes.js';
+import { runCommand } from './run-command.js';
+
+/** Builds the `fanout` program. */
+export function buildProgram(): Command {
+  return new Command('fanout')
+    .description('fetch large lists of URLs, politely and safely, on this machine or on AWS')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addCommand(runCommand());
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    const command = program.commands.find((c) => c.getOptionValue('exitCode') !== undefined);
+    return (command?.getOptionValue('exitCode') as number | undefined) ?? EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (err instanceof FanoutError) {
+      process.stderr.write(`fanout: ${err.message}\n`);
+      return getExitCode({ kind: 'error', code: err.code });
+    }
+    process.stderr.write(`fanout: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.FAILED;
+  }
+}

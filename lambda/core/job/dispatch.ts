@@ -1,0 +1,111 @@
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+import type { ChunkQueue, JobStore, ObjectStore } from '../../adapters/ports.js';
+import { type Chunk, Chunker } from '../chunker.js';
+import { INPUT_LIMITS } from '../defaults.js';
+import { InputError } from '../errors.js';
+import { parseInput } from '../input/parse-input.js';
+import type { JobManifest, JobRequest } from './job-request.js';
+import { jobKeys } from './keys.js';
+
+export interface DispatchDeps {
+  store: ObjectStore;
+  queue: ChunkQueue;
+  jobs: JobStore;
+}
+
+export interface DispatchResult {
+  manifest: JobManifest;
+  /** True when every chunk was already done when the total was recorded: the caller finalizes. */
+  claimedFinalize: boolean;
+}
+
+/** Chunks sent to the queue per call (SQS SendMessageBatch takes at most 10). */
+const SEND_BATCH = 10;
+
+/**
+ * Streams a job's input: rejected lines go to invalid.jsonl.gz with their reasons,
+ * accepted URLs go to the queue in chunks; then manifest.json and the chunk total.
+ * Memory stays bounded whatever the input size: nothing is held but one send batch.
+ */
+export async function dispatchJob(
+  deps: DispatchDeps,
+  request: JobRequest,
+  source: AsyncIterable<Uint8Array>,
+  onChunk?: (chunk: Chunk) => void,
+): Promise<DispatchResult> {
+  const { jobId, options } = request;
+  await deps.store.putIfAbsent(jobKeys.request(jobId), Buffer.from(`${JSON.stringify(request, null, 2)}\n`));
+  await deps.jobs.create(jobId, new Date(request.submittedAt));
+
+  const invalidOut = createGzip();
+  const invalidUpload = deps.store.putStream(jobKeys.invalid(jobId), invalidOut, 'application/gzip');
+  const chunker = new Chunker(options.chunkSize, INPUT_LIMITS.maxChunkBytes);
+  let batch: Chunk[] = [];
+  let accepted = 0;
+  let invalid = 0;
+  let lines = 0;
+
+  const sendBatch = async () => {
+    if (batch.length === 0) return;
+    const messages = batch.map((chunk) => ({ jobId, chunkId: chunk.chunkId, options, items: chunk.items }));
+    batch = [];
+    await deps.queue.send(messages);
+  };
+  const take = async (chunk: Chunk | null) => {
+    if (!chunk) return;
+    onChunk?.(chunk);
+    batch.push(chunk);
+    if (batch.length >= SEND_BATCH) await sendBatch();
+  };
+
+  try {
+    const events = parseInput(source, {
+      format: request.format,
+      filename: request.source,
+      dedupe: options.dedupe,
+      maxUrlLength: INPUT_LIMITS.maxUrlLength,
+      maxLineBytes: INPUT_LIMITS.maxLineBytes,
+    });
+    for await (const event of events) {
+      if (event.kind === 'url') {
+        accepted += 1;
+        lines = Math.max(lines, event.item.line);
+        await take(chunker.add(event.item));
+      } else {
+        invalid += 1;
+        lines = Math.max(lines, event.invalid.line);
+        if (!invalidOut.write(`${JSON.stringify(event.invalid)}\n`)) await once(invalidOut, 'drain');
+      }
+    }
+    await take(chunker.flush());
+    await sendBatch();
+  } catch (err) {
+    invalidOut.destroy();
+    await invalidUpload.catch(() => {});
+    throw err;
+  }
+  invalidOut.end();
+  await invalidUpload;
+
+  if (accepted === 0 && invalid === 0) {
+    throw new InputError(
+      'EMPTY_INPUT',
+      `${request.source}: the input holds no URLs (only blank lines or comments)`,
+    );
+  }
+  const manifest: JobManifest = {
+    jobId,
+    lines,
+    accepted,
+    invalid,
+    chunks: chunker.count,
+    chunkSize: options.chunkSize,
+    dispatchedAt: new Date().toISOString(),
+  };
+  await deps.store.put(jobKeys.manifest(jobId), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  const progress = await deps.jobs.setTotal(jobId, { chunks: manifest.chunks, accepted, invalid });
+  const complete = progress.totalChunks !== null && progress.chunksDone >= progress.totalChunks;
+  const claimedFinalize = complete && (await deps.jobs.claimFinalize(jobId));
+  return { manifest, claimedFinalize };
+}

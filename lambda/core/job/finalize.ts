@@ -1,0 +1,75 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { JobStore, ObjectStore } from '../../adapters/ports.js';
+import { chunkIdAt } from '../chunker.js';
+import type { ResultRecord } from '../record.js';
+import { toFailedLine } from '../record.js';
+import { type JobSummary, SummaryAccumulator } from '../summary.js';
+import type { JobManifest, JobRequest } from './job-request.js';
+import { decodeJsonlGz } from './jsonl.js';
+import { jobKeys } from './keys.js';
+
+export interface FinalizeDeps {
+  store: ObjectStore;
+  jobs: JobStore;
+}
+
+async function readJson<T>(store: ObjectStore, key: string): Promise<T> {
+  const data = await store.get(key);
+  if (!data) throw new Error(`${key} is missing`);
+  return JSON.parse(data.toString('utf8')) as T;
+}
+
+/**
+ * Gathers a job's parts, in chunk order, into results.jsonl.gz (the parts' gzip
+ * members concatenated, so nothing is recompressed), failed.jsonl and summary.json,
+ * then writes _SUCCESS last. Only the caller that claimed finalize runs this.
+ */
+export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<JobSummary> {
+  const { store } = deps;
+  const request = await readJson<JobRequest>(store, jobKeys.request(jobId));
+  const manifest = await readJson<JobManifest>(store, jobKeys.manifest(jobId));
+  const summary = new SummaryAccumulator();
+  const failed = new PassThrough();
+  const failedUpload = store.putStream(jobKeys.failed(jobId), failed, 'application/x-ndjson');
+
+  async function* parts(): AsyncGenerator<Buffer> {
+    for (let index = 0; index < manifest.chunks; index += 1) {
+      const key = jobKeys.part(jobId, chunkIdAt(index));
+      const part = await store.get(key);
+      if (!part) throw new Error(`${key} is missing although its chunk was counted`);
+      yield part;
+      const partSummary = new SummaryAccumulator();
+      for (const record of decodeJsonlGz<ResultRecord>(part)) {
+        partSummary.add(record);
+        const line = toFailedLine(record);
+        if (line && !failed.write(`${JSON.stringify(line)}\n`)) await once(failed, 'drain');
+      }
+      summary.merge(partSummary);
+    }
+  }
+
+  try {
+    await store.putStream(jobKeys.results(jobId), parts(), 'application/gzip');
+    failed.end();
+    await failedUpload;
+  } catch (err) {
+    failed.destroy();
+    await failedUpload.catch(() => {});
+    throw err;
+  }
+  if (summary.recordCount !== manifest.accepted) {
+    throw new Error(`job ${jobId}: ${summary.recordCount} records for ${manifest.accepted} accepted URLs`);
+  }
+  const result = summary.toSummary({
+    jobId,
+    invalid: manifest.invalid,
+    chunks: manifest.chunks,
+    startedAt: new Date(request.submittedAt),
+    finishedAt: new Date(),
+  });
+  await store.put(jobKeys.summary(jobId), `${JSON.stringify(result, null, 2)}\n`, 'application/json');
+  await store.put(jobKeys.success(jobId), '', 'text/plain');
+  await deps.jobs.finish(jobId, result.status);
+  return result;
+}

@@ -1,0 +1,24 @@
+import type { JobOptions } from '../defaults.js';
+import type { InputFormat } from '../input/parse-input.js';
+
+/** jobs/<jobId>/job.json: what was asked for. */
+export interface JobRequest {
+  jobId: string;
+  /** Where the list came from: a path, '-', an s3:// URL or 'inline'. */
+  source: string;
+  format: InputFormat;
+  options: JobOptions;
+  submittedAt: string;
+}
+
+/** jobs/<jobId>/manifest.json: written when dispatch is complete. */
+export interface JobManifest {
+  jobId: string;
+  /** Input lines read, blanks and comments included. */
+  lines: number;
+  accepted: number;
+  invalid: number;
+  chunks: number;
+  chunkSize: number;
+  dispatchedAt: string;
+}

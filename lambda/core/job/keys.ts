@@ -1,0 +1,33 @@
+/** The bucket layout of DESIGN.md, in one place. Local mode writes the same tree under --out. */
+
+export const INPUTS_PREFIX = 'inputs/';
+
+const job = (jobId: string) => `jobs/${jobId}`;
+
+/** Object keys of one job. */
+export const jobKeys = {
+  prefix: (jobId: string) => `${job(jobId)}/`,
+  request: (jobId: string) => `${job(jobId)}/job.json`,
+  manifest: (jobId: string) => `${job(jobId)}/manifest.json`,
+  invalid: (jobId: string) => `${job(jobId)}/invalid.jsonl.gz`,
+  part: (jobId: string, chunkId: string) => `${job(jobId)}/parts/${chunkId}.jsonl.gz`,
+  body: (jobId: string, sha256: string) => `${job(jobId)}/bodies/${sha256}`,
+  results: (jobId: string) => `${job(jobId)}/results.jsonl.gz`,
+  summary: (jobId: string) => `${job(jobId)}/summary.json`,
+  failed: (jobId: string) => `${job(jobId)}/failed.jsonl`,
+  success: (jobId: string) => `${job(jobId)}/_SUCCESS`,
+} as const;
+
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Job ids become key segments: letters, digits, '.', '_' and '-', at most 128, not starting with a symbol. */
+export function isValidJobId(jobId: string): boolean {
+  return JOB_ID.test(jobId) && !jobId.includes('..');
+}
+
+/** A fresh, sortable job id: UTC time plus randomness. */
+export function newJobId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const random = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
+  return `${stamp}-${random}`;
+}

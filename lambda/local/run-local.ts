@@ -1,0 +1,119 @@
+import { MemoryChunkQueue } from '../adapters/memory-chunk-queue.js';
+import { MemoryJobStore } from '../adapters/memory-job-store.js';
+import type { ObjectStore } from '../adapters/ports.js';
+import type { Resolver } from '../core/address/guarded-lookup.js';
+import type { JobOptions } from '../core/defaults.js';
+import { FetchEngine } from '../core/fetch/engine.js';
+import type { InputFormat } from '../core/input/parse-input.js';
+import { dispatchJob } from '../core/job/dispatch.js';
+import { finalizeJob } from '../core/job/finalize.js';
+import type { JobManifest } from '../core/job/job-request.js';
+import { jobKeys } from '../core/job/keys.js';
+import { processChunk } from '../core/job/process-chunk.js';
+import type { ResultRecord } from '../core/record.js';
+import type { JobSummary } from '../core/summary.js';
+
+/** Progress of a local run, reported as it goes. */
+export interface LocalProgress {
+  /** URLs accepted from the input so far (the total, once dispatch is done). */
+  accepted: number;
+  dispatchDone: boolean;
+  /** URLs with a record. */
+  done: number;
+  /** Records with an error. */
+  failed: number;
+}
+
+export interface LocalJob {
+  jobId: string;
+  source: string;
+  format: InputFormat;
+  options: JobOptions;
+  input: AsyncIterable<Uint8Array>;
+  store: ObjectStore;
+  resolver?: Resolver;
+  /** Cancels the job: URLs not yet finished end as CANCELLED, and the job still finalizes. */
+  signal?: AbortSignal;
+  onProgress?: (progress: LocalProgress) => void;
+}
+
+export interface LocalResult {
+  summary: JobSummary;
+  manifest: JobManifest;
+}
+
+/**
+ * The whole pipeline in one process: the dispatcher feeds a bounded in-memory queue,
+ * several workers fetch chunks from it through one engine, and whoever counts the
+ * last chunk finalizes, exactly as the Lambdas do with SQS and DynamoDB.
+ */
+export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
+  const { options, store } = job;
+  // Aborted by the caller's signal, or by this run when any part of it fails.
+  const stop = new AbortController();
+  const signal = job.signal ? AbortSignal.any([job.signal, stop.signal]) : stop.signal;
+  const jobs = new MemoryJobStore();
+  const workerCount = Math.max(2, Math.ceil(options.concurrency / options.chunkSize) + 1);
+  const queue = new MemoryChunkQueue(workerCount);
+  const storeBody = (sha256: string, body: Buffer) =>
+    store.putIfAbsent(jobKeys.body(job.jobId, sha256), body).then(() => {});
+  const engine = new FetchEngine({ options, storeBody, ...(job.resolver && { resolver: job.resolver }) });
+  const progress: LocalProgress = { accepted: 0, dispatchDone: false, done: 0, failed: 0 };
+  const report = () => job.onProgress?.({ ...progress });
+  const onRecord = (record: ResultRecord) => {
+    progress.done += 1;
+    if (record.error) progress.failed += 1;
+  };
+  let finalized: Promise<JobSummary> | null = null;
+  const finalize = () => {
+    finalized ??= finalizeJob({ store, jobs }, job.jobId);
+    return finalized;
+  };
+
+  const worker = async () => {
+    for (let message = await queue.receive(); message; message = await queue.receive()) {
+      const outcome = await processChunk({ store, jobs, engine, onRecord }, message, signal);
+      report();
+      if (outcome.claimedFinalize) await finalize();
+    }
+  };
+  const dispatch = async () => {
+    try {
+      const result = await dispatchJob(
+        { store, queue, jobs },
+        {
+          jobId: job.jobId,
+          source: job.source,
+          format: job.format,
+          options,
+          submittedAt: new Date().toISOString(),
+        },
+        job.input,
+        (chunk) => {
+          progress.accepted += chunk.items.length;
+          report();
+        },
+      );
+      progress.dispatchDone = true;
+      report();
+      if (result.claimedFinalize) await finalize();
+      return result.manifest;
+    } finally {
+      queue.close();
+    }
+  };
+
+  try {
+    const workers = Array.from({ length: workerCount }, worker);
+    const [manifest] = await Promise.all([dispatch(), ...workers]);
+    if (!finalized) throw new Error(`job ${job.jobId} ended without a finalize`);
+    return { summary: await finalized, manifest };
+  } catch (err) {
+    stop.abort();
+    queue.close();
+    await jobs.finish(job.jobId, 'failed', err instanceof Error ? err.message : String(err)).catch(() => {});
+    throw err;
+  } finally {
+    await engine.close();
+  }
+}
