@@ -1,0 +1,82 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Route = (req: IncomingMessage, res: ServerResponse, server: TargetServer) => void | Promise<void>;
+
+/** A real HTTP server on 127.0.0.1 for fetch tests: routes by path, counts what it sees. */
+export class TargetServer {
+  readonly requests: Array<{ path: string; host: string; at: number; headers: IncomingMessage['headers'] }> =
+    [];
+  /** Requests being answered right now, and the most seen at once: overall and per Host header. */
+  inFlight = 0;
+  maxInFlight = 0;
+  readonly hostInFlight = new Map<string, number>();
+  readonly hostMaxInFlight = new Map<string, number>();
+  private readonly sockets = new Set<Socket>();
+  private server: Server | null = null;
+  port = 0;
+
+  constructor(private readonly routes: Record<string, Route>) {}
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  url(path: string, host = '127.0.0.1'): string {
+    return `http://${host}:${this.port}${path}`;
+  }
+
+  hits(path: string): number {
+    return this.requests.filter((r) => r.path === path).length;
+  }
+
+  async start(): Promise<this> {
+    const server = createServer((req, res) => this.handle(req, res));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    this.requests.push({ path: url.pathname, host, at: Date.now(), headers: req.headers });
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const hostNow = (this.hostInFlight.get(host) ?? 0) + 1;
+    this.hostInFlight.set(host, hostNow);
+    this.hostMaxInFlight.set(host, Math.max(this.hostMaxInFlight.get(host) ?? 0, hostNow));
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      this.inFlight -= 1;
+      this.hostInFlight.set(host, (this.hostInFlight.get(host) ?? 1) - 1);
+    };
+    res.on('close', finish);
+    const route = this.routes[url.pathname];
+    if (!route) {
+      res.writeHead(404).end('no route');
+      return;
+    }
+    Promise.resolve(route(req, res, this)).catch(() => res.destroy());
+  }
+}
+
+/** Starts a target server with the given routes. */
+export function startTargetServer(routes: Record<string, Route>): Promise<TargetServer> {
+  return new TargetServer(routes).start();
+}
+
+/** A resolver that answers every name with 127.0.0.1, so tests can use many host names on one server. */
+export const loopbackResolver = async () => [{ address: '127.0.0.1', family: 4 as const }];
