@@ -130,9 +130,6 @@ export function optionsFromFlags(flags: RunFlags) {
     allow: flags.allow ?? [],
     userAgent: flags.userAgent,
   };
-  if (given.perHost === undefined && typeof given.concurrency === 'number') {
-    given.perHost = Math.min(d.perHost, given.concurrency);
-  }
   return resolveOptions(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)));
 }
 

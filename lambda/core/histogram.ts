@@ -62,6 +62,8 @@ export class Histogram {
   /** The value at quantile q (0..1), within 1% relative error; null when empty. */
   quantile(q: number): number | null {
     if (this.count === 0) return null;
+    if (q >= 1) return this.max;
+    if (q <= 0) return this.min;
     const rank = Math.min(this.count - 1, Math.max(0, Math.floor(q * (this.count - 1))));
     if (rank < this.zeros) return 0;
     let seen = this.zeros;

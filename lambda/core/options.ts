@@ -26,6 +26,10 @@ export function resolveOptions(
   for (const [key, value] of Object.entries(given)) {
     if (KNOWN.has(key) && value !== undefined) set[key] = value;
   }
+  // A small --concurrency without --per-host means "this many at most", not an error.
+  if (given.perHost === undefined && Number.isInteger(options.concurrency)) {
+    options.perHost = Math.max(1, Math.min(DEFAULT_OPTIONS.perHost, options.concurrency));
+  }
   for (const key of NUMERIC) {
     const value = options[key];
     const { min, max } = limits[key];
@@ -60,7 +64,9 @@ export function resolveOptions(
       problems.push((err as Error).message);
     }
   }
-  if (typeof options.perHost === 'number' && options.perHost > options.concurrency) {
+  const validCaps =
+    Number.isInteger(options.perHost) && Number.isInteger(options.concurrency) && options.concurrency >= 1;
+  if (validCaps && options.perHost > options.concurrency) {
     problems.push(`perHost: must not exceed concurrency (${options.concurrency}), got ${options.perHost}`);
   }
   if (problems.length === 1) {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type Route = (req: IncomingMessage, res: ServerResponse, server: TargetServer) => void | Promise<void>;
+export type Route = (req: IncomingMessage, res: ServerResponse, server: TargetServer) => unknown;
 
 /** A real HTTP server on 127.0.0.1 for fetch tests: routes by path, counts what it sees. */
 export class TargetServer {

@@ -1,0 +1,89 @@
+/**
+ * Byte sources for parseInput: a file or stdin, checked before any work, and the gzip
+ * sniffing that lets any source be compressed or not.
+ */
+import { createReadStream } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { InputError } from '../errors.js';
+
+const READ_CHUNK_BYTES = 256 * 1024;
+
+/** "ENOENT: no such file or directory, access 'x'" → "ENOENT: no such file or directory". */
+function osReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split(',')[0] ?? message;
+}
+
+function hasStringCode(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+}
+
+async function* readFile(path: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
+      yield chunk as Buffer;
+  } catch (err) {
+    throw new InputError('INPUT_UNREADABLE', `cannot read input ${path}: ${osReason(err)}`, { cause: err });
+  }
+}
+
+/** Opens a file (or stdin for '-'), failing with INPUT_UNREADABLE before any work when it cannot be read. */
+export async function openInput(pathOrDash: string): Promise<AsyncIterable<Uint8Array>> {
+  if (pathOrDash === '-') return process.stdin;
+  let isDirectory: boolean;
+  try {
+    await access(pathOrDash, constants.R_OK);
+    isDirectory = (await stat(pathOrDash)).isDirectory();
+  } catch (err) {
+    throw new InputError('INPUT_UNREADABLE', `cannot read input ${pathOrDash}: ${osReason(err)}`, {
+      cause: err,
+    });
+  }
+  if (isDirectory)
+    throw new InputError('INPUT_UNREADABLE', `cannot read input ${pathOrDash}: it is a directory`);
+  return readFile(pathOrDash);
+}
+
+/** Passes `source` through, gunzipping it when it starts with the gzip magic bytes 1f 8b. */
+export async function* gunzipIfGzipped(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let ended = false;
+  while (headBytes < 2 && !ended) {
+    const next = await it.next();
+    if (next.done) ended = true;
+    else {
+      head.push(next.value);
+      headBytes += next.value.length;
+    }
+  }
+  async function* whole(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* head;
+      while (!ended) {
+        const next = await it.next();
+        if (next.done) ended = true;
+        else yield next.value;
+      }
+    } finally {
+      // Stopped early (the consumer broke off, or gunzip failed): let the source clean up.
+      if (!ended) await it.return?.();
+    }
+  }
+  const magic = Buffer.concat(head).subarray(0, 2);
+  if (magic[0] !== 0x1f || magic[1] !== 0x8b) return yield* whole();
+  // Gunzip also decodes concatenated members (as `cat a.gz b.gz > ab.gz` produces).
+  const gunzip = pipeline(Readable.from(whole(), { objectMode: false }), createGunzip(), () => {});
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    if (hasStringCode(err) && err.code.startsWith('Z_')) {
+      const message = `input starts like gzip but cannot be decompressed: ${err.message}`;
+      throw new InputError('INPUT_UNREADABLE', message, { cause: err });
+    }
+    throw err;
+  }
+}

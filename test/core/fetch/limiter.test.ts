@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyLimiter } from '../../../lambda/core/fetch/limiter.js';
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('ConcurrencyLimiter', () => {
+  it('holds the per-host cap while other hosts proceed', async () => {
+    const limiter = new ConcurrencyLimiter(4, 1);
+    const a1 = await limiter.acquire('a');
+    let a2: (() => void) | null = null;
+    void limiter.acquire('a').then((r) => {
+      a2 = r;
+    });
+    const b1 = await limiter.acquire('b');
+    await tick();
+    expect(a2).toBeNull();
+    expect(limiter.inFlight).toBe(2);
+    a1();
+    await tick();
+    expect(a2).not.toBeNull();
+    b1();
+  });
+
+  it('holds the global cap', async () => {
+    const limiter = new ConcurrencyLimiter(2, 2);
+    const r1 = await limiter.acquire('a');
+    await limiter.acquire('b');
+    let third = false;
+    void limiter.acquire('c').then(() => {
+      third = true;
+    });
+    await tick();
+    expect(third).toBe(false);
+    r1();
+    await tick();
+    expect(third).toBe(true);
+    expect(limiter.inFlight).toBe(2);
+  });
+
+  it('a waiter queued behind a busy host holds no global slot', async () => {
+    const limiter = new ConcurrencyLimiter(2, 1);
+    await limiter.acquire('busy');
+    void limiter.acquire('busy');
+    void limiter.acquire('busy');
+    const other = await limiter.acquire('other');
+    expect(limiter.inFlight).toBe(2);
+    other();
+  });
+
+  it('an aborted wait leaves the queue and gives nothing back twice', async () => {
+    const limiter = new ConcurrencyLimiter(1, 1);
+    const first = await limiter.acquire('a');
+    const controller = new AbortController();
+    const waiting = limiter.acquire('a', controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+    first();
+    first();
+    expect(limiter.inFlight).toBe(0);
+    const again = await limiter.acquire('a');
+    expect(limiter.inFlight).toBe(1);
+    again();
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { SummaryAccumulator } from '../../lambda/core/summary.js';
+import { makeFailure, makeRecord } from '../helpers/factories.js';
+
+const records = [
+  makeRecord({ status: 200, bytes: 10, timings: { start: '', ttfbMs: 1, totalMs: 12.5 } }),
+  makeRecord({ status: 200, bytes: 20, attempts: 3, redirects: 2 }),
+  makeRecord({ status: 404, bytes: 5 }),
+  makeRecord({ status: 503, attempts: 4, error: { code: 'HTTP_STATUS', message: 'HTTP 503' } }),
+  makeFailure('DNS', { timings: { start: '', ttfbMs: null, totalMs: 3 } }),
+  makeFailure('DNS'),
+  makeFailure('BLOCKED_ADDRESS', { timings: { start: '', ttfbMs: null, totalMs: 0 } }),
+];
+
+describe('SummaryAccumulator', () => {
+  it('counts records, statuses, errors, bytes, attempts', () => {
+    const acc = new SummaryAccumulator();
+    for (const r of records) acc.add(r);
+    const counts = acc.toJSON();
+    expect(counts).toMatchObject({
+      records: 7,
+      ok: 3,
+      failed: 4,
+      statusCodes: { '200': 2, '404': 1, '503': 1 },
+      errors: { BLOCKED_ADDRESS: 1, DNS: 2, HTTP_STATUS: 1 },
+      bytes: 10 + 20 + 5 + 100,
+      attempts: 1 + 3 + 1 + 4 + 1 + 1 + 1,
+      retried: 2,
+      redirects: 2,
+    });
+    expect(counts.ttfb.count).toBe(5);
+  });
+
+  it('merging per-part accumulators equals one accumulator over all records, exactly', () => {
+    const whole = new SummaryAccumulator();
+    for (const r of records) whole.add(r);
+    for (const split of [1, 2, 3, 6]) {
+      const merged = new SummaryAccumulator();
+      for (let i = 0; i < records.length; i += split) {
+        const part = new SummaryAccumulator();
+        for (const r of records.slice(i, i + split)) part.add(r);
+        merged.merge(JSON.parse(JSON.stringify(part.toJSON())));
+      }
+      expect(merged.toJSON()).toEqual(whole.toJSON());
+    }
+  });
+
+  it('builds summary.json with status classes, percentiles and the job status', () => {
+    const acc = new SummaryAccumulator();
+    for (const r of records) acc.add(r);
+    const summary = acc.toSummary({
+      jobId: 'j',
+      invalid: 2,
+      chunks: 3,
+      startedAt: new Date('2026-01-01T00:00:00Z'),
+      finishedAt: new Date('2026-01-01T00:00:02Z'),
+    });
+    expect(summary).toMatchObject({
+      jobId: 'j',
+      status: 'completed_with_errors',
+      urls: { accepted: 7, invalid: 2, ok: 3, failed: 4 },
+      statusClasses: { '2xx': 2, '4xx': 1, '5xx': 1 },
+      wallMs: 2000,
+      urlsPerSecond: 3.5,
+    });
+    expect(summary.latencyMs.count).toBe(7);
+    expect(summary.latencyMs.max).toBe(12.5);
+  });
+
+  it('a clean job succeeds', () => {
+    const acc = new SummaryAccumulator();
+    acc.add(makeRecord());
+    const at = new Date();
+    expect(acc.toSummary({ jobId: 'j', invalid: 0, chunks: 1, startedAt: at, finishedAt: at }).status).toBe(
+      'succeeded',
+    );
+  });
+});

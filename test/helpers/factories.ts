@@ -1,0 +1,32 @@
+import type { FetchErrorCode } from '../../lambda/core/errors.js';
+import type { ResultRecord } from '../../lambda/core/record.js';
+
+/** A result record with sensible defaults; override what the test is about. */
+export function makeRecord(overrides: Partial<ResultRecord> = {}): ResultRecord {
+  return {
+    url: 'https://example.com/',
+    line: 1,
+    finalUrl: 'https://example.com/',
+    status: 200,
+    redirects: 0,
+    contentType: 'text/html',
+    bytes: 100,
+    sha256: 'a'.repeat(64),
+    timings: { start: '2026-01-01T00:00:00.000Z', ttfbMs: 5, totalMs: 10 },
+    attempts: 1,
+    error: null,
+    ...overrides,
+  };
+}
+
+/** A failed record with the given code. */
+export function makeFailure(code: FetchErrorCode, overrides: Partial<ResultRecord> = {}): ResultRecord {
+  return makeRecord({
+    status: null,
+    finalUrl: null,
+    bytes: 0,
+    sha256: null,
+    error: { code, message: code },
+    ...overrides,
+  });
+}
