@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../../lambda/core/errors.js';
+import { type InputFormat, parseInput } from '../../../lambda/core/input/parse-input.js';
+import { chunked, collect, parse, parseBrief } from './helpers.js';
+
+describe('parseInput, choosing the format', () => {
+  const text = 'https://a.example/\nnot-a-url\n';
+  const csv = 'url,id\nhttps://a.example/,1\n';
+  const jsonl = '{"url":"https://a.example/"}\n';
+
+  it.each([
+    [
+      'text by sniffing',
+      text,
+      {},
+      [
+        [1, 'https://a.example/'],
+        [2, 'INVALID_URL'],
+      ],
+    ],
+    ['csv by sniffing a url header', csv, {}, [[2, 'https://a.example/']]],
+    ['csv by sniffing after comments and blanks', `# c\n\n${csv}`, {}, [[4, 'https://a.example/']]],
+    [
+      'csv by sniffing a quoted header',
+      '"id","url"\n1,https://a.example/\n',
+      {},
+      [[2, 'https://a.example/']],
+    ],
+    ['jsonl by sniffing a brace', jsonl, {}, [[1, 'https://a.example/']]],
+    ['jsonl by sniffing an indented brace', `  ${jsonl}`, {}, [[1, 'https://a.example/']]],
+    [
+      'text: a header-less comma line is not csv',
+      'https://a.example/?a=1,2\n',
+      {},
+      [[1, 'https://a.example/?a=1,2']],
+    ],
+    [
+      'text by .txt, despite a url header',
+      csv,
+      { filename: 'list.txt' },
+      [
+        [1, 'INVALID_URL'],
+        [2, 'https://a.example/,1'],
+      ],
+    ],
+    ['csv by .csv.gz', csv, { filename: 'in/list.CSV.gz' }, [[2, 'https://a.example/']]],
+    ['jsonl by .ndjson', jsonl, { filename: 'x.ndjson' }, [[1, 'https://a.example/']]],
+    ['jsonl by .json-lines', jsonl, { filename: 'x.json-lines' }, [[1, 'https://a.example/']]],
+    [
+      'jsonl by .jsonl, for a text body',
+      text,
+      { filename: 'x.jsonl' },
+      [
+        [1, 'INVALID_JSON'],
+        [2, 'INVALID_JSON'],
+      ],
+    ],
+    ['sniffing for an unknown extension', csv, { filename: 'x.dat' }, [[2, 'https://a.example/']]],
+    [
+      'explicit format over the extension',
+      text,
+      { format: 'text', filename: 'x.jsonl' },
+      [
+        [1, 'https://a.example/'],
+        [2, 'INVALID_URL'],
+      ],
+    ],
+    ['explicit auto uses the extension', jsonl, { format: 'auto', filename: 'x.txt' }, [[1, 'INVALID_URL']]],
+  ] as const)('%s', async (_name, input, options, expected) => {
+    expect(await parseBrief(input, options)).toEqual(expected);
+  });
+
+  it('sniffs past invalid first lines without throwing', async () => {
+    const input = Buffer.concat([Buffer.from([0xff, 0x0a]), Buffer.from(csv)]);
+    expect(await parseBrief(input)).toEqual([
+      [1, 'INVALID_ENCODING'],
+      [3, 'https://a.example/'],
+    ]);
+  });
+
+  it.each(['xml', 'TEXT'])('rejects format %j before reading', async (format) => {
+    await expect(parse('', { format: format as InputFormat })).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+
+  it.each([
+    ['maxLineBytes', 0],
+    ['maxUrlLength', -5],
+    ['maxLineBytes', 2.5],
+  ])('rejects %s = %s', async (option, value) => {
+    await expect(parse('', { [option]: value })).rejects.toMatchObject({ code: 'INVALID_OPTION', option });
+  });
+});
+
+describe('parseInput, dedupe', () => {
+  const input =
+    'https://a.example/\nhttps://b.example/\n https://a.example/ \nhttps://A.example/\nhttps://a.example/\n';
+
+  it.each([
+    [
+      false,
+      [
+        [1, 'https://a.example/'],
+        [2, 'https://b.example/'],
+        [3, 'https://a.example/'],
+        [4, 'https://A.example/'],
+        [5, 'https://a.example/'],
+      ],
+    ],
+    [
+      true,
+      [
+        [1, 'https://a.example/'],
+        [2, 'https://b.example/'],
+        [3, 'DUPLICATE'],
+        [4, 'https://A.example/'],
+        [5, 'DUPLICATE'],
+      ],
+    ],
+  ] as const)('dedupe %s', async (dedupe, expected) => {
+    expect(await parseBrief(input, { dedupe })).toEqual(expected);
+  });
+
+  it('names the first line in the message', async () => {
+    const events = await parse(input, { dedupe: true });
+    expect(events[2]).toMatchObject({
+      invalid: { code: 'DUPLICATE', message: 'duplicate of the URL on line 1' },
+    });
+  });
+
+  it('compares URLs across formats after trimming (csv)', async () => {
+    const csv = 'url,id\nhttps://a.example/,1\n" https://a.example/",2\n';
+    expect(await parseBrief(csv, { dedupe: true })).toEqual([
+      [2, 'https://a.example/'],
+      [3, 'DUPLICATE'],
+    ]);
+  });
+});
+
+describe('parseInput, stopping early', () => {
+  it('releases the source when the consumer breaks off', async () => {
+    let released = false;
+    async function* source() {
+      try {
+        yield* chunked('https://a.example/\nhttps://b.example/\n', 5);
+      } finally {
+        released = true;
+      }
+    }
+    for await (const _event of parseInput(source())) break;
+    expect(released).toBe(true);
+  });
+
+  it('collects lazily', async () => {
+    const events = await collect(parseInput(chunked('https://a.example/\n')));
+    expect(events).toHaveLength(1);
+  });
+});
