@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
-import { BODY_MODES, DEFAULT_OPTIONS, METHODS } from '../core/defaults.js';
+import { BODY_MODES, DEFAULT_OPTIONS, type JobOptions, METHODS } from '../core/defaults.js';
 import { InvalidOptionError } from '../core/errors.js';
 import { openInput } from '../core/input/open-input.js';
 import { INPUT_FORMATS, type InputFormat } from '../core/input/parse-input.js';
@@ -110,8 +110,43 @@ export function runCommand(): Command {
     });
 }
 
+/** The flag that sets each job option. */
+const FLAG_OF: Partial<Record<keyof JobOptions, string>> = {
+  concurrency: '--concurrency',
+  perHost: '--per-host',
+  timeoutMs: '--timeout',
+  connectTimeoutMs: '--connect-timeout',
+  headersTimeoutMs: '--headers-timeout',
+  bodyTimeoutMs: '--body-timeout',
+  retries: '--retries',
+  maxRedirects: '--max-redirects',
+  maxBodyBytes: '--max-body',
+  body: '--body',
+  method: '--method',
+  chunkSize: '--chunk-size',
+  allow: '--allow',
+  userAgent: '--user-agent',
+};
+
+/** Rewrites option names in a validation message into the flags the user typed. */
+function inFlagTerms(err: InvalidOptionError): InvalidOptionError {
+  const rename = (name: string) => FLAG_OF[name as keyof JobOptions] ?? name;
+  const message = err.message.replace(/^(\s*)(\w+):/gm, (_all, indent: string, name: string) => `${indent}${rename(name)}:`);
+  const renamed = new InvalidOptionError(rename(err.option), '');
+  renamed.message = message;
+  return renamed;
+}
+
 /** Translates flags into job options; throws InvalidOptionError naming the flag. */
-export function optionsFromFlags(flags: RunFlags) {
+export function optionsFromFlags(flags: RunFlags): JobOptions {
+  try {
+    return resolveFlags(flags);
+  } catch (err) {
+    throw err instanceof InvalidOptionError ? inFlagTerms(err) : err;
+  }
+}
+
+function resolveFlags(flags: RunFlags): JobOptions {
   const given: Record<string, unknown> = {
     concurrency: flags.concurrency,
     perHost: flags.perHost,

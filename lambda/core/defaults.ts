@@ -56,7 +56,8 @@ export interface JobOptions {
   allow: string[];
 }
 
-export const DEFAULT_USER_AGENT = 'fanout/0.1 (+https://github.com/fanout/fanout)';
+/** Polite crawlers name themselves; set userAgent to include a contact for your job. */
+export const DEFAULT_USER_AGENT = 'fanout/0.1';
 
 /** The defaults, applied in one place. */
 export const DEFAULT_OPTIONS: Readonly<JobOptions> = Object.freeze({

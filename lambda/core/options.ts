@@ -34,7 +34,8 @@ export function resolveOptions(
     const value = options[key];
     const { min, max } = limits[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${key}: must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      const unit = key.endsWith('Ms') ? ' ms' : key.endsWith('Bytes') ? ' bytes' : '';
+      problems.push(`${key}: must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`);
     }
   }
   if (!BODY_MODES.includes(options.body)) {
@@ -74,6 +75,6 @@ export function resolveOptions(
     const at = first.indexOf(': ');
     throw new InvalidOptionError(first.slice(0, at), first.slice(at + 2));
   }
-  if (problems.length > 1) throw new InvalidOptionError('options', `\n  ${problems.join('\n  ')}`);
+  if (problems.length > 1) throw new InvalidOptionError('options', `${problems.length} problems\n  ${problems.join('\n  ')}`);
   return options;
 }
