@@ -75,6 +75,7 @@ export function resolveOptions(
     const at = first.indexOf(': ');
     throw new InvalidOptionError(first.slice(0, at), first.slice(at + 2));
   }
-  if (problems.length > 1) throw new InvalidOptionError('options', `${problems.length} problems\n  ${problems.join('\n  ')}`);
+  if (problems.length > 1)
+    throw new InvalidOptionError('options', `${problems.length} problems\n  ${problems.join('\n  ')}`);
   return options;
 }
