@@ -4,7 +4,7 @@ export const EXIT = {
   OK: 0,
   /** The job finished, but some URLs failed or some input lines were invalid. */
   COMPLETED_WITH_ERRORS: 1,
-  /** A flag or option was wrong; nothing was done. */
+  /** A flag or option was wrong, or --job-id names a different existing job; nothing was done. */
   USAGE: 2,
   /** The input could not be read, was empty, or lacked a url column. */
   INPUT: 3,
@@ -21,7 +21,7 @@ export type CommandOutcome =
   | { kind: 'error'; code: string };
 
 const INPUT_CODES = new Set(['INPUT_UNREADABLE', 'EMPTY_INPUT', 'MISSING_URL_COLUMN']);
-const USAGE_CODES = new Set(['INVALID_OPTION', 'USAGE']);
+const USAGE_CODES = new Set(['INVALID_OPTION', 'USAGE', 'JOB_EXISTS']);
 
 /** Maps an outcome to the exit code. */
 export function getExitCode(outcome: CommandOutcome): ExitCode {

@@ -3,7 +3,7 @@ import { createGzip } from 'node:zlib';
 import type { ChunkQueue, JobStore, ObjectStore } from '../../adapters/ports.js';
 import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
-import { InputError } from '../errors.js';
+import { FanoutError, InputError } from '../errors.js';
 import { parseInput } from '../input/parse-input.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { jobKeys } from './keys.js';
@@ -18,6 +18,25 @@ export interface DispatchResult {
   manifest: JobManifest;
   /** True when every chunk was already done when the total was recorded: the caller finalizes. */
   claimedFinalize: boolean;
+}
+
+/**
+ * Writes job.json once. Re-running a job id resumes it (parts already written are kept),
+ * which is only sound for the same request: a different source, format or options under
+ * an existing id is refused rather than mixed with the old parts.
+ */
+async function claimJobId(store: ObjectStore, request: JobRequest): Promise<void> {
+  const key = jobKeys.request(request.jobId);
+  if (await store.putIfAbsent(key, Buffer.from(`${JSON.stringify(request, null, 2)}\n`), 'application/json'))
+    return;
+  const existing = JSON.parse((await store.get(key))?.toString('utf8') ?? '{}') as Partial<JobRequest>;
+  const same = (r: Partial<JobRequest>) => JSON.stringify([r.source, r.format, r.options]);
+  if (same(existing) !== same(request)) {
+    throw new FanoutError(
+      'JOB_EXISTS',
+      `job ${request.jobId} already exists with a different source, format or options; choose another job id`,
+    );
+  }
 }
 
 /** Chunks sent to the queue per call (SQS SendMessageBatch takes at most 10). */
@@ -35,7 +54,7 @@ export async function dispatchJob(
   onChunk?: (chunk: Chunk) => void,
 ): Promise<DispatchResult> {
   const { jobId, options } = request;
-  await deps.store.putIfAbsent(jobKeys.request(jobId), Buffer.from(`${JSON.stringify(request, null, 2)}\n`));
+  await claimJobId(deps.store, request);
   await deps.jobs.create(jobId, new Date(request.submittedAt));
 
   const invalidOut = createGzip();

@@ -56,8 +56,7 @@ function setup(lines: string[]) {
   };
   const dispatch = () => dispatchJob({ store, queue, jobs }, request, bytes(`${lines.join('\n')}\n`));
   const work = (message: ChunkMessage) => processChunk({ store, jobs, engine }, message);
-  const finalize = () => finalizeJob({ store, jobs }, 'job1');
-  return { store, jobs, queue, dispatch, work, finalize };
+  return { store, jobs, queue, dispatch, work };
 }
 
 const okLines = (n: number) => Array.from({ length: n }, (_, i) => server.url(`/ok?i=${i}`));
@@ -77,8 +76,6 @@ describe('dispatch → chunks → parts → finalize', () => {
     const outcomes = [];
     for (const message of queue.sent) outcomes.push(await work(message));
     expect(outcomes.map((o) => o.claimedFinalize)).toEqual([false, false, true]);
-    const { finalize } = setup([]);
-    void finalize;
     const summary = await finalizeJob({ store, jobs }, 'job1');
     const records = results(store);
     expect(records.map((r) => r.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 12]);
@@ -102,7 +99,7 @@ describe('dispatch → chunks → parts → finalize', () => {
   });
 
   it('a chunk delivered twice is fetched once, counted once, and finalize is claimed once', async () => {
-    const { store, queue, dispatch, work } = setup(okLines(8));
+    const { store, jobs, queue, dispatch, work } = setup(okLines(8));
     await dispatch();
     const [first, second] = queue.sent as [ChunkMessage, ChunkMessage];
     const hitsBefore = server.hits('/ok');
@@ -219,5 +216,31 @@ describe('MemoryChunkQueue', () => {
     queue.close();
     expect((await queue.receive())?.chunkId).toBe('1');
     expect(await queue.receive()).toBeNull();
+  });
+});
+
+describe('job ids', () => {
+  it('re-dispatching the same request under the same id is allowed (resume)', async () => {
+    const { dispatch } = setup(okLines(2));
+    await dispatch();
+    await expect(dispatch()).resolves.toBeDefined();
+  });
+
+  it('a different request under an existing id is refused with JOB_EXISTS', async () => {
+    const store = new MemoryObjectStore();
+    const jobs = new MemoryJobStore();
+    const queue = new RecordingQueue();
+    const request: JobRequest = {
+      jobId: 'same',
+      source: 'a.txt',
+      format: 'auto',
+      options,
+      submittedAt: new Date().toISOString(),
+    };
+    await dispatchJob({ store, queue, jobs }, request, bytes(okLines(2).join('\n')));
+    const other = { ...request, options: { ...options, retries: 5 } };
+    await expect(dispatchJob({ store, queue, jobs }, other, bytes('https://e.com/'))).rejects.toMatchObject({
+      code: 'JOB_EXISTS',
+    });
   });
 });
