@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { access, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from './ports.js';
 
 /**
@@ -25,7 +25,11 @@ export class FsObjectStore implements ObjectStore {
     return path;
   }
 
-  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+  putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    return retryOnFdExhaustion(() => this.linkIfAbsent(key, body));
+  }
+
+  private async linkIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
     const path = this.pathOf(key);
     const temp = await this.writeTemp(path, body);
     try {
@@ -39,9 +43,9 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Uint8Array | string): Promise<void> {
+  put(key: string, body: Uint8Array | string): Promise<void> {
     const path = this.pathOf(key);
-    await rename(await this.writeTemp(path, body), path);
+    return retryOnFdExhaustion(async () => rename(await this.writeTemp(path, body), path));
   }
 
   async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<void> {
@@ -49,7 +53,9 @@ export class FsObjectStore implements ObjectStore {
     await mkdir(dirname(path), { recursive: true });
     const temp = tempName(path);
     try {
-      await pipeline(body, createWriteStream(temp));
+      // The stream can be consumed once, so only opening the file is retried.
+      const file = await retryOnFdExhaustion(() => open(temp, 'w'));
+      await pipeline(body, file.createWriteStream());
       await rename(temp, path);
     } catch (err) {
       await unlink(temp).catch(() => {});
@@ -59,7 +65,7 @@ export class FsObjectStore implements ObjectStore {
 
   async get(key: string): Promise<Buffer | null> {
     try {
-      return await readFile(this.pathOf(key));
+      return await retryOnFdExhaustion(() => readFile(this.pathOf(key)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -68,10 +74,11 @@ export class FsObjectStore implements ObjectStore {
 
   async exists(key: string): Promise<boolean> {
     try {
-      await access(this.pathOf(key));
+      await retryOnFdExhaustion(() => access(this.pathOf(key)));
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
     }
   }
 
@@ -80,6 +87,26 @@ export class FsObjectStore implements ObjectStore {
     const temp = tempName(path);
     await writeFile(temp, body);
     return temp;
+  }
+}
+
+const FD_EXHAUSTED = new Set(['EMFILE', 'ENFILE']);
+/** About a minute of waiting in all: idle keep-alive sockets close within seconds. */
+const FD_RETRIES = 120;
+
+/**
+ * Runs a filesystem operation again while the process is out of file descriptors:
+ * fetch sockets come and go (and the engine halves its concurrency when it runs out
+ * too), so a short wait frees some. Anything else fails at once.
+ */
+async function retryOnFdExhaustion<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await operation();
+    } catch (err) {
+      if (attempt >= FD_RETRIES || !FD_EXHAUSTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await sleep(Math.random() * Math.min(1000, 10 * 2 ** attempt));
+    }
   }
 }
 

@@ -143,11 +143,13 @@ export class FetchEngine {
       } catch (err) {
         release();
         const failure = run.classify(err, current.href);
+        if (failure.code === 'RESOURCE_EXHAUSTED') this.limiter.backOff();
         const decision = failure.retryable ? this.retryDecision(record.attempts, null, run) : null;
         if (!decision?.retry) throw failure;
         await run.pause(decision.delayMs);
         continue;
       }
+      this.limiter.recover();
       try {
         record.timings.ttfbMs = round(performance.now() - attemptStart);
         record.status = response.statusCode;

@@ -10,7 +10,22 @@ type Waiter = { resolve: () => void; reject: (err: unknown) => void };
 class Semaphore {
   private used = 0;
   private readonly queue: Waiter[] = [];
-  constructor(private readonly cap: number) {}
+  constructor(private cap: number) {}
+
+  get limit(): number {
+    return this.cap;
+  }
+
+  /** Changes the cap; raising it admits waiters at once, lowering it takes effect as slots come back. */
+  setLimit(cap: number): void {
+    this.cap = cap;
+    while (this.used < this.cap) {
+      const next = this.queue.shift();
+      if (!next) break;
+      this.used += 1;
+      next.resolve();
+    }
+  }
 
   get inUse(): number {
     return this.used;
@@ -45,22 +60,48 @@ class Semaphore {
   }
 
   release(): void {
-    const next = this.queue.shift();
+    const next = this.used <= this.cap ? this.queue.shift() : undefined;
     if (next) next.resolve();
     else this.used -= 1;
   }
 }
 
-/** Global and per-host in-flight caps. */
+/**
+ * Global and per-host in-flight caps. The global cap adapts when the process runs out
+ * of file descriptors or sockets: it halves on each such failure and grows back by one
+ * after every `limit` successes (AIMD), never above the configured cap.
+ */
 export class ConcurrencyLimiter {
   private readonly global: Semaphore;
   private readonly hosts = new Map<string, Semaphore>();
+  private successes = 0;
 
   constructor(
     readonly globalCap: number,
     readonly perHostCap: number,
   ) {
     this.global = new Semaphore(globalCap);
+  }
+
+  /** The global cap in force now (at most globalCap). */
+  get limit(): number {
+    return this.global.limit;
+  }
+
+  /** The process is out of descriptors or sockets: halve the global cap. */
+  backOff(): void {
+    this.global.setLimit(Math.max(1, Math.floor(Math.min(this.global.limit, this.global.inUse) / 2)));
+    this.successes = 0;
+  }
+
+  /** A request went through: after a full cap's worth of them, allow one more in flight. */
+  recover(): void {
+    if (this.global.limit >= this.globalCap) return;
+    this.successes += 1;
+    if (this.successes >= this.global.limit) {
+      this.successes = 0;
+      this.global.setLimit(this.global.limit + 1);
+    }
   }
 
   /** Requests holding a global slot now. */

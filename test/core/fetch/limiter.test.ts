@@ -62,3 +62,34 @@ describe('ConcurrencyLimiter', () => {
     again();
   });
 });
+
+describe('ConcurrencyLimiter adapts to descriptor exhaustion (AIMD)', () => {
+  it('halves the global cap on backOff and grows it back by one per full cap of successes', async () => {
+    const limiter = new ConcurrencyLimiter(8, 8);
+    const slots = await Promise.all(Array.from({ length: 8 }, (_, i) => limiter.acquire(`h${i}`)));
+    limiter.backOff();
+    expect(limiter.limit).toBe(4);
+    for (const release of slots) release();
+    expect(limiter.inFlight).toBe(0);
+    const held = await Promise.all(Array.from({ length: 4 }, (_, i) => limiter.acquire(`h${i}`)));
+    let fifth = false;
+    void limiter.acquire('h9').then(() => {
+      fifth = true;
+    });
+    await tick();
+    expect(fifth).toBe(false);
+    for (let i = 0; i < 4; i += 1) limiter.recover();
+    expect(limiter.limit).toBe(5);
+    await tick();
+    expect(fifth).toBe(true);
+    for (const release of held) release();
+  });
+
+  it('never drops below one nor grows above the configured cap', () => {
+    const limiter = new ConcurrencyLimiter(3, 3);
+    for (let i = 0; i < 5; i += 1) limiter.backOff();
+    expect(limiter.limit).toBe(1);
+    for (let i = 0; i < 100; i += 1) limiter.recover();
+    expect(limiter.limit).toBe(3);
+  });
+});
