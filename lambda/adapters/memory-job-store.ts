@@ -61,6 +61,14 @@ export class MemoryJobStore implements JobStore {
     this.touch(job.state);
   }
 
+  async requestCancel(jobId: string): Promise<JobState | null> {
+    const job = this.jobs.get(jobId);
+    if (!job) return null;
+    job.state.cancelRequested = true;
+    this.touch(job.state);
+    return { ...job.state };
+  }
+
   async get(jobId: string): Promise<JobState | null> {
     const job = this.jobs.get(jobId);
     return job ? { ...job.state } : null;

@@ -53,6 +53,8 @@ export interface JobState {
   updatedAt: string;
   /** Why the job failed, when it did. */
   error?: string;
+  /** Set by a cancel request; workers then record the job's remaining URLs as CANCELLED. */
+  cancelRequested?: boolean;
 }
 
 /** Progress after a chunk or the total was recorded. */
@@ -73,6 +75,8 @@ export interface JobStore {
   /** Sets a final (or failed/cancelled) status. */
   finish(jobId: string, status: JobStatus, error?: string): Promise<void>;
   get(jobId: string): Promise<JobState | null>;
+  /** Asks for cancellation; returns the job as it now stands, null when there is no such job. */
+  requestCancel(jobId: string): Promise<JobState | null>;
 }
 
 /** Whether a progress report means every chunk is done. */
