@@ -5,12 +5,15 @@ import { runCommand } from './run-command.js';
 
 /** Builds the `fanout` program. */
 export function buildProgram(): Command {
-  return new Command('fanout')
+  const program = new Command('fanout')
     .description('fetch large lists of URLs, politely and safely, on this machine or on AWS')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
     .addCommand(runCommand());
+  // Every command reports usage errors the same way: a hint to stderr, exit code 2.
+  for (const command of [program, ...program.commands]) {
+    command.showHelpAfterError('(run with --help for usage)').exitOverride();
+  }
+  return program;
 }
 
 /** Runs the CLI; resolves to the process exit code. */

@@ -4,7 +4,7 @@ import type { ChunkQueue, JobStore, ObjectStore } from '../../adapters/ports.js'
 import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
-import { parseInput } from '../input/parse-input.js';
+import { type InputEvent, parseInput } from '../input/parse-input.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { jobKeys } from './keys.js';
 
@@ -45,7 +45,9 @@ const SEND_BATCH = 10;
 /**
  * Streams a job's input: rejected lines go to invalid.jsonl.gz with their reasons,
  * accepted URLs go to the queue in chunks; then manifest.json and the chunk total.
- * Memory stays bounded whatever the input size: nothing is held but one send batch.
+ * Memory stays bounded whatever the input size: nothing is held but one send batch
+ * (with dedupe, also the set of distinct URLs seen). An input without a single URL or
+ * rejected line fails with EMPTY_INPUT before anything is written.
  */
 export async function dispatchJob(
   deps: DispatchDeps,
@@ -54,6 +56,20 @@ export async function dispatchJob(
   onChunk?: (chunk: Chunk) => void,
 ): Promise<DispatchResult> {
   const { jobId, options } = request;
+  const events = parseInput(source, {
+    format: request.format,
+    filename: request.source,
+    dedupe: options.dedupe,
+    maxUrlLength: INPUT_LIMITS.maxUrlLength,
+    maxLineBytes: INPUT_LIMITS.maxLineBytes,
+  });
+  const first = await events.next();
+  if (first.done) {
+    throw new InputError(
+      'EMPTY_INPUT',
+      `${request.source}: the input holds no URLs (only blank lines or comments)`,
+    );
+  }
   await claimJobId(deps.store, request);
   await deps.jobs.create(jobId, new Date(request.submittedAt));
 
@@ -79,14 +95,8 @@ export async function dispatchJob(
   };
 
   try {
-    const events = parseInput(source, {
-      format: request.format,
-      filename: request.source,
-      dedupe: options.dedupe,
-      maxUrlLength: INPUT_LIMITS.maxUrlLength,
-      maxLineBytes: INPUT_LIMITS.maxLineBytes,
-    });
-    for await (const event of events) {
+    for (let next: IteratorResult<InputEvent> = first; !next.done; next = await events.next()) {
+      const event = next.value;
       if (event.kind === 'url') {
         accepted += 1;
         lines = Math.max(lines, event.item.line);

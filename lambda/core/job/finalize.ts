@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import type { JobStore, ObjectStore } from '../../adapters/ports.js';
 import { chunkIdAt } from '../chunker.js';
 import type { ResultRecord } from '../record.js';
@@ -34,6 +35,8 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
   const failedUpload = store.putStream(jobKeys.failed(jobId), failed, 'application/x-ndjson');
 
   async function* parts(): AsyncGenerator<Buffer> {
+    // With no chunks, an empty gzip member keeps results.jsonl.gz a valid (empty) gzip file.
+    if (manifest.chunks === 0) yield gzipSync(Buffer.alloc(0));
     for (let index = 0; index < manifest.chunks; index += 1) {
       const key = jobKeys.part(jobId, chunkIdAt(index));
       const part = await store.get(key);

@@ -14,7 +14,7 @@ export interface JobRequest {
 /** jobs/<jobId>/manifest.json: written when dispatch is complete. */
 export interface JobManifest {
   jobId: string;
-  /** Input lines read, blanks and comments included. */
+  /** The last input line that held a URL or a rejected line (blank and comment lines after it are not counted). */
   lines: number;
   accepted: number;
   invalid: number;

@@ -11,6 +11,8 @@ export const jobKeys = {
   manifest: (jobId: string) => `${job(jobId)}/manifest.json`,
   invalid: (jobId: string) => `${job(jobId)}/invalid.jsonl.gz`,
   part: (jobId: string, chunkId: string) => `${job(jobId)}/parts/${chunkId}.jsonl.gz`,
+  /** Records of a chunk fetched before a worker ran out of time; the next worker resumes from them. */
+  checkpoint: (jobId: string, chunkId: string) => `${job(jobId)}/checkpoints/${chunkId}.jsonl.gz`,
   body: (jobId: string, sha256: string) => `${job(jobId)}/bodies/${sha256}`,
   results: (jobId: string) => `${job(jobId)}/results.jsonl.gz`,
   summary: (jobId: string) => `${job(jobId)}/summary.json`,

@@ -1,7 +1,8 @@
 import { type ChunkMessage, isComplete, type JobStore, type ObjectStore } from '../../adapters/ports.js';
+import { FanoutError } from '../errors.js';
 import type { FetchEngine } from '../fetch/engine.js';
-import type { ResultRecord } from '../record.js';
-import { encodeJsonlGz } from './jsonl.js';
+import type { InputItem, ResultRecord } from '../record.js';
+import { decodeJsonlGz, encodeJsonlGz } from './jsonl.js';
 import { jobKeys } from './keys.js';
 
 export interface WorkerDeps {
@@ -12,12 +13,34 @@ export interface WorkerDeps {
   onRecord?: (record: ResultRecord) => void;
 }
 
+export interface ChunkOptions {
+  /** Cancels the URLs in flight; they are recorded as CANCELLED. */
+  signal?: AbortSignal;
+  /**
+   * Fires when this worker must stop (the Lambda deadline is near): the URLs it finished
+   * are saved as a checkpoint, the others are left for the next delivery of the message,
+   * and processChunk throws ChunkDeadlineError.
+   */
+  deadline?: AbortSignal;
+}
+
 export interface ChunkOutcome {
   /** 'written': this worker's part was stored; 'exists': a part was already there (a redelivery). */
   part: 'written' | 'exists';
   records: number;
   /** True when this worker claimed the job's finalize and must run it. */
   claimedFinalize: boolean;
+}
+
+/** The worker ran out of time; the message must be delivered again (nothing is lost). */
+export class ChunkDeadlineError extends FanoutError {
+  constructor(chunkId: string, finished: number, total: number) {
+    super(
+      'CHUNK_DEADLINE',
+      `chunk ${chunkId}: ${finished} of ${total} URLs done before the deadline; the rest resume later`,
+    );
+    this.name = 'ChunkDeadlineError';
+  }
 }
 
 /**
@@ -28,21 +51,79 @@ export interface ChunkOutcome {
 export async function processChunk(
   deps: WorkerDeps,
   message: ChunkMessage,
-  signal?: AbortSignal,
+  options: ChunkOptions = {},
 ): Promise<ChunkOutcome> {
   const { jobId, chunkId } = message;
   const key = jobKeys.part(jobId, chunkId);
   let part: ChunkOutcome['part'] = 'exists';
   let records = 0;
   if (!(await deps.store.exists(key))) {
-    const results = await deps.engine.fetchAll(message.items, signal);
-    if (deps.onRecord) for (const record of results) deps.onRecord(record);
+    const results = await fetchChunk(deps, message, options);
     records = results.length;
-    part = (await deps.store.putIfAbsent(key, encodeJsonlGz(results), 'application/gzip'))
-      ? 'written'
-      : 'exists';
+    const written = await deps.store.putIfAbsent(key, encodeJsonlGz(results), 'application/gzip');
+    part = written ? 'written' : 'exists';
   }
   const progress = await deps.jobs.markChunkDone(jobId, chunkId);
   const claimedFinalize = isComplete(progress) && (await deps.jobs.claimFinalize(jobId));
   return { part, records, claimedFinalize };
+}
+
+/** Records for every item of the chunk, in item order, resuming from a checkpoint. */
+async function fetchChunk(
+  deps: WorkerDeps,
+  message: ChunkMessage,
+  options: ChunkOptions,
+): Promise<ResultRecord[]> {
+  const { jobId, chunkId, items } = message;
+  const saved = await deps.store.get(jobKeys.checkpoint(jobId, chunkId));
+  const done = new Map<number, ResultRecord>();
+  if (saved) for (const record of decodeJsonlGz<ResultRecord>(saved)) done.set(record.line, record);
+  const todo = items.filter((item) => !done.has(item.line));
+
+  const job = await deps.jobs.get(jobId);
+  const fresh = job?.cancelRequested
+    ? todo.map(cancelledRecord)
+    : await deps.engine.fetchAll(todo, anySignal(options.signal, options.deadline));
+
+  const unfinished: InputItem[] = [];
+  fresh.forEach((record, index) => {
+    const item = todo[index] as InputItem;
+    // URLs cut off by the worker's own deadline are not results: they wait for the next delivery.
+    if (options.deadline?.aborted && record.error?.code === 'CANCELLED' && !options.signal?.aborted) {
+      unfinished.push(item);
+      return;
+    }
+    done.set(item.line, record);
+    deps.onRecord?.(record);
+  });
+  if (unfinished.length > 0) {
+    const keep = items.flatMap((item) => done.get(item.line) ?? []);
+    await deps.store.put(jobKeys.checkpoint(jobId, chunkId), encodeJsonlGz(keep), 'application/gzip');
+    throw new ChunkDeadlineError(chunkId, keep.length, items.length);
+  }
+  return items.map((item) => done.get(item.line) as ResultRecord);
+}
+
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
+/** The record of a URL whose job was cancelled before it was fetched. */
+export function cancelledRecord(item: InputItem): ResultRecord {
+  return {
+    url: item.url,
+    ...(item.id !== undefined && { id: item.id }),
+    ...(item.meta !== undefined && { meta: item.meta }),
+    line: item.line,
+    finalUrl: null,
+    status: null,
+    redirects: 0,
+    contentType: null,
+    bytes: 0,
+    sha256: null,
+    timings: { start: new Date().toISOString(), ttfbMs: null, totalMs: 0 },
+    attempts: 0,
+    error: { code: 'CANCELLED', message: 'the job was cancelled before this URL was fetched' },
+  };
 }

@@ -10,7 +10,7 @@ import { finalizeJob } from '../../../lambda/core/job/finalize.js';
 import type { JobRequest } from '../../../lambda/core/job/job-request.js';
 import { decodeJsonl, decodeJsonlGz } from '../../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
-import { processChunk } from '../../../lambda/core/job/process-chunk.js';
+import { ChunkDeadlineError, processChunk } from '../../../lambda/core/job/process-chunk.js';
 import { resolveOptions } from '../../../lambda/core/options.js';
 import type { InvalidLine, ResultRecord } from '../../../lambda/core/record.js';
 import type { JobSummary } from '../../../lambda/core/summary.js';
@@ -21,6 +21,10 @@ beforeAll(async () => {
   server = await startTargetServer({
     '/ok': (_req, res) => res.end('ok'),
     '/fail': (_req, res) => res.writeHead(500).end(),
+    '/slow': (_req, res) => {
+      const timer = setTimeout(() => res.end('late'), 1500);
+      res.on('close', () => clearTimeout(timer));
+    },
   });
 });
 afterAll(() => server.close());
@@ -239,5 +243,63 @@ describe('job ids', () => {
     await expect(dispatchJob({ store, queue, jobs }, other, bytes('https://e.com/'))).rejects.toMatchObject({
       code: 'JOB_EXISTS',
     });
+  });
+});
+
+describe('worker deadline and cancellation', () => {
+  it('a worker out of time saves what it fetched; the next delivery fetches only the rest', async () => {
+    const lines = [
+      server.url('/ok?d=1'),
+      server.url('/slow?d=2'),
+      server.url('/ok?d=3'),
+      server.url('/slow?d=4'),
+    ];
+    const { store, jobs, queue, dispatch, work } = setup(lines);
+    await dispatch();
+    const [message] = queue.sent as [ChunkMessage];
+    const engine = new FetchEngine({ options });
+    engines.push(engine);
+    const deadline = AbortSignal.timeout(300);
+    await expect(processChunk({ store, jobs, engine }, message, { deadline })).rejects.toBeInstanceOf(
+      ChunkDeadlineError,
+    );
+    expect(await store.exists(jobKeys.part('job1', message.chunkId))).toBe(false);
+    expect((await jobs.get('job1'))?.chunksDone).toBe(0);
+    const checkpoint = decodeJsonlGz<ResultRecord>(
+      store.objects.get(jobKeys.checkpoint('job1', message.chunkId)) ?? Buffer.alloc(0),
+    );
+    expect(checkpoint.map((r) => r.line)).toEqual([1, 3]);
+
+    const okHits = server.hits('/ok');
+    const slowHits = server.hits('/slow');
+    const outcome = await work(message);
+    expect(outcome).toMatchObject({ part: 'written', claimedFinalize: true });
+    expect(server.hits('/ok')).toBe(okHits);
+    expect(server.hits('/slow') - slowHits).toBe(2);
+    await finalizeJob({ store, jobs }, 'job1');
+    const records = results(store);
+    expect(records.map((r) => [r.line, r.status])).toEqual([
+      [1, 200],
+      [2, 200],
+      [3, 200],
+      [4, 200],
+    ]);
+  });
+
+  it('after a cancel request, a chunk is recorded as CANCELLED without fetching', async () => {
+    const { store, jobs, queue, dispatch, work } = setup(okLines(4));
+    await dispatch();
+    await jobs.requestCancel('job1');
+    const hits = server.hits('/ok');
+    const outcome = await work(queue.sent[0] as ChunkMessage);
+    expect(outcome.claimedFinalize).toBe(true);
+    expect(server.hits('/ok')).toBe(hits);
+    await finalizeJob({ store, jobs }, 'job1');
+    expect(results(store).map((r) => r.error?.code)).toEqual([
+      'CANCELLED',
+      'CANCELLED',
+      'CANCELLED',
+      'CANCELLED',
+    ]);
   });
 });
