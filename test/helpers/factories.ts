@@ -1,3 +1,4 @@
+import type { SQSRecord } from 'aws-lambda';
 import type { FetchErrorCode } from '../../lambda/core/errors.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
 
@@ -29,4 +30,27 @@ export function makeFailure(code: FetchErrorCode, overrides: Partial<ResultRecor
     error: { code, message: code },
     ...overrides,
   });
+}
+
+/** An SQS record as Lambda delivers it, carrying `body`. */
+export function makeSqsRecord(
+  body: string,
+  messageId = `m-${Math.random().toString(36).slice(2)}`,
+): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'test',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:fanout-chunks',
+    awsRegion: 'us-east-1',
+  };
 }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** moto's S3/SQS/DynamoDB server, installed into .venv by `npm ci` (scripts/setup-python.sh). */
 export const MOTO_SERVER = resolve('.venv/bin/moto_server');
@@ -19,21 +19,48 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * moto_server handles requests on threads with no locking, so its conditional writes are
+ * check-then-act: concurrent If-None-Match puts can both win, concurrent ADDs lose
+ * increments, concurrent transactions crash with "dictionary changed size during
+ * iteration" (500). This shim runs the same server with one lock around each request,
+ * which models what S3 and DynamoDB guarantee per item: each request applies atomically.
+ */
+const SERIALIZED_MOTO = `
+import sys, threading
+from moto.moto_server import werkzeug_app
+lock = threading.Lock()
+dispatch = werkzeug_app.DomainDispatcherApplication.__call__
+def serialized(self, environ, start_response):
+    with lock:
+        return dispatch(self, environ, start_response)
+werkzeug_app.DomainDispatcherApplication.__call__ = serialized
+from moto.server import main
+main(sys.argv[1:])
+`;
+
 /** A running moto server on 127.0.0.1. */
 export interface MotoServer {
   endpoint: string;
   stop(): Promise<void>;
 }
 
-/** Starts moto_server on a free loopback port and waits until it answers (bounded). */
-export async function startMoto(): Promise<MotoServer> {
-  if (!existsSync(MOTO_SERVER)) {
+/**
+ * Starts moto_server on a free loopback port and waits until it answers (bounded).
+ * `serialized` applies one request at a time (see SERIALIZED_MOTO): use it wherever
+ * several workers write to the same items at once.
+ */
+export async function startMoto(options: { serialized?: boolean } = {}): Promise<MotoServer> {
+  const python = join(dirname(MOTO_SERVER), 'python');
+  if (!existsSync(MOTO_SERVER) || !existsSync(python)) {
     throw new Error(`${MOTO_SERVER} is missing: run \`npm ci\` (it installs moto[server] into .venv)`);
   }
   const port = await freePort();
-  const child: ChildProcess = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const address = ['-H', '127.0.0.1', '-p', String(port)];
+  const [command, args] = options.serialized
+    ? [python, ['-c', SERIALIZED_MOTO, ...address]]
+    : [MOTO_SERVER, address];
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr = (stderr + d).slice(-4000);

@@ -1,0 +1,41 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+/** Where the clients talk to: real AWS by default, any AWS-compatible endpoint when set. */
+export interface AwsClientConfig {
+  endpoint?: string;
+  region?: string;
+}
+
+/** The SDK clients the AWS adapters use. */
+export interface AwsClients {
+  s3: S3Client;
+  sqs: SQSClient;
+  dynamodb: DynamoDBClient;
+}
+
+/**
+ * Builds the three clients; endpoint defaults to env AWS_ENDPOINT_URL (any AWS-compatible
+ * endpoint), region to AWS_REGION or 'us-east-1'; S3 uses path-style addressing when an
+ * endpoint is set.
+ */
+export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
+  const endpoint = config.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined);
+  const region = config.region ?? (process.env.AWS_REGION || 'us-east-1');
+  const common = endpoint ? { region, endpoint } : { region };
+  return {
+    // Virtual-hosted buckets need DNS for <bucket>.<host>, which a local endpoint lacks.
+    s3: new S3Client({ ...common, forcePathStyle: endpoint !== undefined }),
+    sqs: new SQSClient(common),
+    dynamodb: new DynamoDBClient(common),
+  };
+}
+
+let shared: AwsClients | undefined;
+
+/** The process-wide clients, built once on first use (Lambda handlers call this at module scope). */
+export function awsClients(): AwsClients {
+  shared ??= createAwsClients();
+  return shared;
+}

@@ -1,0 +1,127 @@
+import {
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { type BucketLocationConstraint, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type QueueAttributeName,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { AwsClients } from './clients.js';
+import { createJobTableInput } from './dynamo-job-store.js';
+import { awsErrorOf } from './retry.js';
+
+/** Names of the resources fanout needs, and the queue's redrive and visibility settings. */
+export interface ResourceNames {
+  bucket: string;
+  queueName: string;
+  dlqName: string;
+  tableName: string;
+  /** Receives of a chunk message before it moves to the DLQ. @default 3 */
+  maxReceiveCount?: number;
+  /** Seconds a received chunk stays hidden from other workers. @default 60 */
+  visibilityTimeoutSeconds?: number;
+}
+
+/** The queues created (or found) by {@link ensureResources}. */
+export interface ProvisionedQueues {
+  queueUrl: string;
+  dlqUrl: string;
+  dlqArn: string;
+}
+
+/** Longest wait for the job table to become ACTIVE. */
+const TABLE_WAIT_SECONDS = 120;
+/** DLQ messages are kept as long as SQS allows, for inspection and redrive. */
+const DLQ_RETENTION_SECONDS = 1_209_600;
+
+/**
+ * Creates, idempotently, the bucket, the DLQ, the chunk queue (redriving to the DLQ) and the
+ * job table (waiting until ACTIVE, with TTL on expiresAt); used by `fanout run --endpoint`
+ * and tests. Running it again converges existing resources to these settings.
+ */
+export async function ensureResources(clients: AwsClients, names: ResourceNames): Promise<ProvisionedQueues> {
+  await ensureBucket(clients.s3, names.bucket);
+  const dlqUrl = await ensureQueue(clients.sqs, names.dlqName, {
+    MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
+  });
+  const { Attributes } = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const dlqArn = Attributes?.QueueArn;
+  if (!dlqArn) throw new Error(`queue ${names.dlqName} has no QueueArn`);
+  const queueUrl = await ensureQueue(clients.sqs, names.queueName, {
+    VisibilityTimeout: String(names.visibilityTimeoutSeconds ?? 60),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlqArn,
+      maxReceiveCount: names.maxReceiveCount ?? 3,
+    }),
+  });
+  await ensureTable(clients, names.tableName);
+  return { queueUrl, dlqUrl, dlqArn };
+}
+
+async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  const region = await s3.config.region();
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        // us-east-1 is the default location and refuses to be named.
+        ...(region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
+  } catch (err) {
+    if (awsErrorOf(err).name !== 'BucketAlreadyOwnedByYou') throw err;
+  }
+}
+
+/** CreateQueue with the attributes; an existing queue with other attributes gets them set instead. */
+async function ensureQueue(
+  sqs: SQSClient,
+  queueName: string,
+  attributes: Partial<Record<QueueAttributeName, string>>,
+): Promise<string> {
+  try {
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }),
+    );
+    if (QueueUrl) return QueueUrl;
+  } catch (err) {
+    const { name } = awsErrorOf(err);
+    if (name !== 'QueueNameExists' && name !== 'QueueAlreadyExists') throw err;
+  }
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  if (!QueueUrl) throw new Error(`queue ${queueName} has no URL`);
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+  return QueueUrl;
+}
+
+async function ensureTable({ dynamodb }: AwsClients, tableName: string): Promise<void> {
+  try {
+    await dynamodb.send(new CreateTableCommand(createJobTableInput(tableName)));
+  } catch (err) {
+    if (awsErrorOf(err).name !== 'ResourceInUseException') throw err;
+  }
+  await waitUntilTableExists(
+    { client: dynamodb, maxWaitTime: TABLE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 },
+    { TableName: tableName },
+  );
+  const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') return;
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    }),
+  );
+}

@@ -1,0 +1,128 @@
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { ObjectStore } from '../ports.js';
+import { awsErrorOf, backoff } from './retry.js';
+
+/** Attempts of a conditional put that S3 answers with 409 ConditionalRequestConflict. */
+const CONFLICT_ATTEMPTS = 6;
+const CONFLICT_BASE_MS = 50;
+const CONFLICT_MAX_MS = 1000;
+
+/** Options of {@link S3ObjectStore}. */
+export interface S3ObjectStoreOptions {
+  client: S3Client;
+  bucket: string;
+}
+
+/** A job's objects in one S3 bucket; put-if-absent is a conditional PutObject (If-None-Match: *). */
+export class S3ObjectStore implements ObjectStore {
+  readonly bucket: string;
+  private readonly client: S3Client;
+
+  constructor(options: S3ObjectStoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+  }
+
+  /**
+   * S3 answers 412 when the key exists, and 409 when another conditional write to the key
+   * is in flight; the 409 is retried, since the other writer may yet fail.
+   */
+  async putIfAbsent(key: string, body: Uint8Array, contentType?: string): Promise<boolean> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: body,
+            ContentType: contentType,
+            IfNoneMatch: '*',
+          }),
+        );
+        return true;
+      } catch (err) {
+        const { name, status } = awsErrorOf(err);
+        if (name === 'PreconditionFailed' || status === 412) return false;
+        const conflict = name === 'ConditionalRequestConflict' || status === 409;
+        if (!conflict || attempt >= CONFLICT_ATTEMPTS) throw err;
+        await backoff(attempt, CONFLICT_BASE_MS, CONFLICT_MAX_MS);
+      }
+    }
+  }
+
+  async put(key: string, body: Uint8Array | string, contentType?: string): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
+  /** A multipart upload once the stream passes one part (5 MiB); aborted when the stream fails. */
+  async putStream(key: string, body: AsyncIterable<Uint8Array>, contentType?: string): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: body instanceof Readable ? body : Readable.from(body),
+        ContentType: contentType,
+      },
+      leavePartsOnError: false,
+    });
+    await upload.done();
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!res.Body) return Buffer.alloc(0);
+      const bytes = await res.Body.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (err) {
+      if (isNotFound(err) && awsErrorOf(err).name !== 'NoSuchBucket') return null;
+      throw err;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Every key under a prefix, in S3's (lexical) order. */
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: this.bucket, Prefix: prefix },
+    )) {
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+    }
+    return keys;
+  }
+
+  /** A presigned GET URL for one object, valid for the given time. */
+  presign(key: string, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+      expiresIn: expiresInSeconds,
+    });
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const { name, status } = awsErrorOf(err);
+  return name === 'NoSuchKey' || name === 'NotFound' || status === 404;
+}

@@ -1,0 +1,83 @@
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseChunkMessage } from '../adapters/aws/sqs-chunk-queue.js';
+import type { JobOptions } from '../core/defaults.js';
+import { FetchEngine } from '../core/fetch/engine.js';
+import { finalizeJob } from '../core/job/finalize.js';
+import { jobKeys } from '../core/job/keys.js';
+import { processChunk } from '../core/job/process-chunk.js';
+import { errorMessage, log } from './log.js';
+import { awsServices, once, type Services } from './services.js';
+
+/**
+ * One engine (one keep-alive agent) per distinct set of job options, for the life of the
+ * process; with body mode 'store' also per job, since stored bodies go under the job.
+ */
+const engines = new Map<string, FetchEngine>();
+
+function engineFor(services: Services, jobId: string, options: JobOptions): FetchEngine {
+  const stores = options.body === 'store';
+  const key = `${stores ? jobId : ''}|${JSON.stringify(options)}`;
+  let engine = engines.get(key);
+  if (!engine) {
+    const storeBody = async (sha256: string, body: Buffer) => {
+      await services.store.putIfAbsent(jobKeys.body(jobId, sha256), body);
+    };
+    engine = new FetchEngine({ options, ...(stores && { storeBody }) });
+    engines.set(key, engine);
+  }
+  return engine;
+}
+
+/** Fetches one chunk message; throws when the message must be delivered again. */
+async function handleRecord(services: Services, record: SQSRecord, deadline: AbortSignal): Promise<void> {
+  const message = parseChunkMessage(record.body);
+  const engine = engineFor(services, message.jobId, message.options);
+  const outcome = await processChunk({ store: services.store, jobs: services.jobs, engine }, message, {
+    deadline,
+  });
+  log('info', 'chunk done', {
+    jobId: message.jobId,
+    chunkId: message.chunkId,
+    part: outcome.part,
+    records: outcome.records,
+  });
+  if (outcome.claimedFinalize) {
+    const summary = await finalizeJob({ store: services.store, jobs: services.jobs }, message.jobId);
+    log('info', 'job finalized', { jobId: message.jobId, status: summary.status, urls: summary.urls });
+  }
+}
+
+/**
+ * The worker Lambda: an SQS batch of chunk messages in, partial batch failures out.
+ * Records are processed one after another (each chunk is already concurrent inside);
+ * once the deadline is near, the remaining records are returned as failures untouched.
+ */
+export function makeWorkerHandler(services: () => Services) {
+  return async (
+    event: SQSEvent,
+    context: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<SQSBatchResponse> => {
+    const s = services();
+    const stopAt = Date.now() + context.getRemainingTimeInMillis() - s.config.deadlineMarginMs;
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      const remaining = stopAt - Date.now();
+      if (remaining <= 0) {
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      try {
+        await handleRecord(s, record, AbortSignal.timeout(remaining));
+      } catch (err) {
+        log('warn', 'chunk not finished; it will be delivered again', {
+          messageId: record.messageId,
+          error: errorMessage(err),
+        });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+}
+
+export const handler = makeWorkerHandler(once(() => awsServices()));

@@ -1,0 +1,86 @@
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { ensureResources } from '../../../lambda/adapters/aws/provision.js';
+import { uniqueName, useMoto } from './moto-fixture.js';
+
+const clients = useMoto();
+
+describe('ensureResources against moto', () => {
+  it('creates bucket, queues with redrive, and the table; running it again changes nothing', async () => {
+    const names = {
+      bucket: uniqueName('fanout-bucket'),
+      queueName: uniqueName('chunks'),
+      dlqName: uniqueName('chunks-dlq'),
+      tableName: uniqueName('jobs'),
+    };
+    const first = await ensureResources(clients(), names);
+    const second = await ensureResources(clients(), names);
+    expect(second).toEqual(first);
+    expect(first.queueUrl).toContain(names.queueName);
+    expect(first.dlqUrl).toContain(names.dlqName);
+    expect(first.dlqArn).toMatch(new RegExp(`^arn:aws:sqs:us-east-1:\\d+:${names.dlqName}$`));
+
+    await clients().s3.send(new HeadBucketCommand({ Bucket: names.bucket }));
+    const { Attributes } = await clients().sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: first.queueUrl, AttributeNames: ['All'] }),
+    );
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: first.dlqArn,
+      maxReceiveCount: 3,
+    });
+    expect(Attributes?.VisibilityTimeout).toBe('60');
+    const table = await clients().dynamodb.send(new DescribeTableCommand({ TableName: names.tableName }));
+    expect(table.Table?.TableStatus).toBe('ACTIVE');
+    expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    const ttl = await clients().dynamodb.send(new DescribeTimeToLiveCommand({ TableName: names.tableName }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({
+      TimeToLiveStatus: 'ENABLED',
+      AttributeName: 'expiresAt',
+    });
+  });
+
+  it('converges an existing queue to new redrive and visibility settings', async () => {
+    const names = {
+      bucket: uniqueName('fanout-bucket'),
+      queueName: uniqueName('chunks'),
+      dlqName: uniqueName('chunks-dlq'),
+      tableName: uniqueName('jobs'),
+    };
+    await ensureResources(clients(), names);
+    const { queueUrl, dlqArn } = await ensureResources(clients(), {
+      ...names,
+      maxReceiveCount: 5,
+      visibilityTimeoutSeconds: 900,
+    });
+    const { Attributes } = await clients().sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
+    );
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: dlqArn,
+      maxReceiveCount: 5,
+    });
+    expect(Attributes?.VisibilityTimeout).toBe('900');
+  });
+
+  it('a message received maxReceiveCount times without being deleted moves to the DLQ', async () => {
+    const names = {
+      bucket: uniqueName('fanout-bucket'),
+      queueName: uniqueName('chunks'),
+      dlqName: uniqueName('chunks-dlq'),
+      tableName: uniqueName('jobs'),
+      maxReceiveCount: 2,
+      visibilityTimeoutSeconds: 0,
+    };
+    const { queueUrl, dlqUrl } = await ensureResources(clients(), names);
+    await clients().sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'poison' }));
+    const receive = async (url: string) =>
+      (await clients().sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 })))
+        .Messages ?? [];
+    expect(await receive(queueUrl)).toHaveLength(1);
+    expect(await receive(queueUrl)).toHaveLength(1);
+    expect(await receive(queueUrl)).toHaveLength(0);
+    expect((await receive(dlqUrl)).map((m) => m.Body)).toEqual(['poison']);
+  });
+});

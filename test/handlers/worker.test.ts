@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryJobStore } from '../../lambda/adapters/memory-job-store.js';
+import { MemoryObjectStore } from '../../lambda/adapters/memory-object-store.js';
+import type { ChunkMessage } from '../../lambda/adapters/ports.js';
+import { decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
+import { jobKeys } from '../../lambda/core/job/keys.js';
+import { resolveOptions } from '../../lambda/core/options.js';
+import type { ResultRecord } from '../../lambda/core/record.js';
+import { readConfig } from '../../lambda/handlers/config.js';
+import type { Services } from '../../lambda/handlers/services.js';
+import { makeWorkerHandler } from '../../lambda/handlers/worker.js';
+import { makeSqsRecord } from '../helpers/factories.js';
+import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
+
+let server: TargetServer;
+beforeAll(async () => {
+  server = await startTargetServer({
+    '/ok': (_req, res) => res.end('ok'),
+    '/slow': (_req, res) => {
+      const timer = setTimeout(() => res.end('late'), 2000);
+      res.on('close', () => clearTimeout(timer));
+    },
+  });
+});
+afterAll(() => server.close());
+
+const options = resolveOptions({ allow: ['127.0.0.1/32'], retries: 0 });
+
+function services(): Services & { store: MemoryObjectStore; jobs: MemoryJobStore } {
+  return {
+    config: readConfig({
+      FANOUT_BUCKET: 'b',
+      FANOUT_TABLE: 't',
+      FANOUT_QUEUE_URL: 'http://q',
+      FANOUT_DEADLINE_MARGIN_MS: '200',
+    }),
+    store: new MemoryObjectStore(),
+    jobs: new MemoryJobStore(),
+    queue: { send: async () => {} },
+    openSource: async () => (async function* () {})(),
+  };
+}
+
+async function prepare(s: ReturnType<typeof services>, chunks: string[][]): Promise<ChunkMessage[]> {
+  await s.store.put(
+    jobKeys.request('j'),
+    JSON.stringify({
+      jobId: 'j',
+      source: 'x',
+      format: 'auto',
+      options,
+      submittedAt: new Date().toISOString(),
+    }),
+  );
+  await s.jobs.create('j', new Date());
+  const messages = chunks.map((paths, index) => ({
+    jobId: 'j',
+    chunkId: String(index).padStart(8, '0'),
+    options,
+    items: paths.map((path, i) => ({ line: index * 100 + i + 1, url: server.url(path) })),
+  }));
+  const accepted = chunks.flat().length;
+  await s.store.put(
+    jobKeys.manifest('j'),
+    JSON.stringify({
+      jobId: 'j',
+      lines: accepted,
+      accepted,
+      invalid: 0,
+      chunks: chunks.length,
+      chunkSize: 100,
+      dispatchedAt: '',
+    }),
+  );
+  await s.jobs.setTotal('j', { chunks: chunks.length, accepted, invalid: 0 });
+  return messages;
+}
+
+const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+
+describe('worker handler', () => {
+  it('processes a batch, reports no failures, and finalizes on the last chunk', async () => {
+    const s = services();
+    const messages = await prepare(s, [['/ok', '/ok'], ['/ok']]);
+    const handler = makeWorkerHandler(() => s);
+    const response = await handler(
+      { Records: messages.map((m) => makeSqsRecord(JSON.stringify(m))) },
+      context(60_000),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await s.jobs.get('j'))?.status).toBe('succeeded');
+    const results = decodeJsonlGz<ResultRecord>((await s.store.get(jobKeys.results('j'))) ?? Buffer.alloc(0));
+    expect(results.map((r) => r.line)).toEqual([1, 2, 101]);
+  });
+
+  it('a poison message is a batch item failure; the others still succeed', async () => {
+    const s = services();
+    const [message] = await prepare(s, [['/ok']]);
+    const poison = makeSqsRecord('{"not":"a chunk"}', 'poison');
+    const good = makeSqsRecord(JSON.stringify(message), 'good');
+    const response = await makeWorkerHandler(() => s)({ Records: [poison, good] }, context(60_000));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
+    expect((await s.jobs.get('j'))?.chunksDone).toBe(1);
+  });
+
+  it('near the deadline: the chunk in progress checkpoints and fails, later records are returned untouched', async () => {
+    const s = services();
+    const [slow, later] = await prepare(s, [['/ok', '/slow'], ['/ok']]);
+    const records = [
+      makeSqsRecord(JSON.stringify(slow), 'slow'),
+      makeSqsRecord(JSON.stringify(later), 'later'),
+    ];
+    const response = await makeWorkerHandler(() => s)({ Records: records }, context(900));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'slow' }, { itemIdentifier: 'later' }]);
+    expect(await s.store.exists(jobKeys.checkpoint('j', '00000000'))).toBe(true);
+    expect((await s.jobs.get('j'))?.chunksDone).toBe(0);
+  });
+});
