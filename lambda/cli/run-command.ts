@@ -131,13 +131,12 @@ const FLAG_OF: Partial<Record<keyof JobOptions, string>> = {
 /** Rewrites option names in a validation message into the flags the user typed. */
 function inFlagTerms(err: InvalidOptionError): InvalidOptionError {
   const rename = (name: string) => FLAG_OF[name as keyof JobOptions] ?? name;
-  const message = err.message.replace(
-    /^(\s*)(\w+):/gm,
+  // A multi-problem detail lists one "option: problem" per line.
+  const detail = err.detail.replace(
+    /^(\s+)(\w+):/gm,
     (_all, indent: string, name: string) => `${indent}${rename(name)}:`,
   );
-  const renamed = new InvalidOptionError(rename(err.option), '');
-  renamed.message = message;
-  return renamed;
+  return new InvalidOptionError(rename(err.option), detail);
 }
 
 /** Translates flags into job options; throws InvalidOptionError naming the flag. */

@@ -55,10 +55,13 @@ export class FanoutError extends Error {
 /** A job option or CLI flag outside what is allowed. */
 export class InvalidOptionError extends FanoutError {
   readonly option: string;
-  constructor(option: string, message: string) {
-    super('INVALID_OPTION', `${option}: ${message}`);
+  /** What is wrong, without the option's name in front. */
+  readonly detail: string;
+  constructor(option: string, detail: string) {
+    super('INVALID_OPTION', `${option}: ${detail}`);
     this.name = 'InvalidOptionError';
     this.option = option;
+    this.detail = detail;
   }
 }
 

@@ -53,6 +53,25 @@ export interface InvalidLine {
   raw: string;
 }
 
+/** The record of an item before anything happened to it: no response, no error yet. */
+export function blankRecord(item: InputItem): ResultRecord {
+  return {
+    url: item.url,
+    ...(item.id !== undefined && { id: item.id }),
+    ...(item.meta !== undefined && { meta: item.meta }),
+    line: item.line,
+    finalUrl: null,
+    status: null,
+    redirects: 0,
+    contentType: null,
+    bytes: 0,
+    sha256: null,
+    timings: { start: new Date().toISOString(), ttfbMs: null, totalMs: 0 },
+    attempts: 0,
+    error: null,
+  };
+}
+
 /** What a failed record looks like in failed.jsonl: valid JSONL input for a new job. */
 export interface FailedLine {
   url: string;

@@ -1,13 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** Exponential backoff with full jitter: a random wait in [0, min(maxMs, baseMs * 2^(attempt-1))). */
-export function fullJitterMs(attempt: number, baseMs: number, maxMs: number): number {
-  return Math.random() * Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-}
+import { backoffDelay } from '../../core/fetch/retry-policy.js';
 
 /** Waits the full-jitter backoff for the given (1-based) attempt. */
 export async function backoff(attempt: number, baseMs: number, maxMs: number): Promise<void> {
-  await sleep(fullJitterMs(attempt, baseMs, maxMs));
+  await sleep(backoffDelay(attempt, baseMs, maxMs));
 }
 
 /** The SDK's error name and HTTP status, from whatever was thrown. */

@@ -4,7 +4,7 @@ import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
 import type { JobOptions } from '../defaults.js';
 import { BlockedAddressError, FetchError } from '../errors.js';
-import type { InputItem, ResultRecord } from '../record.js';
+import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { ACCEPT_ENCODING, readBody } from './body-reader.js';
 import { toFetchError } from './error-map.js';
 import { createAgent } from './http-agent.js';
@@ -85,21 +85,7 @@ export class FetchEngine {
 
   /** Fetches one item and returns its record; `signal` cancels (code CANCELLED). */
   async fetchItem(item: InputItem, signal?: AbortSignal): Promise<ResultRecord> {
-    const record: ResultRecord = {
-      url: item.url,
-      ...(item.id !== undefined && { id: item.id }),
-      ...(item.meta !== undefined && { meta: item.meta }),
-      line: item.line,
-      finalUrl: null,
-      status: null,
-      redirects: 0,
-      contentType: null,
-      bytes: 0,
-      sha256: null,
-      timings: { start: new Date().toISOString(), ttfbMs: null, totalMs: 0 },
-      attempts: 0,
-      error: null,
-    };
+    const record = blankRecord(item);
     const run = new UrlRun(this.options.timeoutMs, signal);
     try {
       await this.fetchInto(record, item.url, run);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
-import type { ChunkQueue, JobStore, ObjectStore } from '../../adapters/ports.js';
+import { type ChunkQueue, isComplete, type JobStore, type ObjectStore } from '../../adapters/ports.js';
 import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
@@ -134,7 +134,6 @@ export async function dispatchJob(
   };
   await deps.store.put(jobKeys.manifest(jobId), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
   const progress = await deps.jobs.setTotal(jobId, { chunks: manifest.chunks, accepted, invalid });
-  const complete = progress.totalChunks !== null && progress.chunksDone >= progress.totalChunks;
-  const claimedFinalize = complete && (await deps.jobs.claimFinalize(jobId));
+  const claimedFinalize = isComplete(progress) && (await deps.jobs.claimFinalize(jobId));
   return { manifest, claimedFinalize };
 }

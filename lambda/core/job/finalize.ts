@@ -42,13 +42,11 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
       const part = await store.get(key);
       if (!part) throw new Error(`${key} is missing although its chunk was counted`);
       yield part;
-      const partSummary = new SummaryAccumulator();
       for (const record of decodeJsonlGz<ResultRecord>(part)) {
-        partSummary.add(record);
+        summary.add(record);
         const line = toFailedLine(record);
         if (line && !failed.write(`${JSON.stringify(line)}\n`)) await once(failed, 'drain');
       }
-      summary.merge(partSummary);
     }
   }
 
