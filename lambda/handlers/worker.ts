@@ -34,6 +34,7 @@ async function handleRecord(services: Services, record: SQSRecord, deadline: Abo
   const engine = engineFor(services, message.jobId, message.options);
   const outcome = await processChunk({ store: services.store, jobs: services.jobs, engine }, message, {
     deadline,
+    firstDelivery: record.attributes.ApproximateReceiveCount === '1',
   });
   log('info', 'chunk done', {
     jobId: message.jobId,

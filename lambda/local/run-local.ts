@@ -72,7 +72,10 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
 
   const worker = async () => {
     for (let message = await queue.receive(); message; message = await queue.receive()) {
-      const outcome = await processChunk({ store, jobs, engine, onRecord }, message, { signal });
+      const outcome = await processChunk({ store, jobs, engine, onRecord }, message, {
+        signal,
+        firstDelivery: true,
+      });
       report();
       if (outcome.claimedFinalize) await finalize();
     }

@@ -114,5 +114,14 @@ describe('worker handler', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'slow' }, { itemIdentifier: 'later' }]);
     expect(await s.store.exists(jobKeys.checkpoint('j', '00000000'))).toBe(true);
     expect((await s.jobs.get('j'))?.chunksDone).toBe(0);
+
+    // The redelivery (receive count 2) resumes from the checkpoint: /ok is not fetched again.
+    const okHits = server.hits('/ok');
+    const again = makeSqsRecord(JSON.stringify(slow), 'slow-again');
+    again.attributes.ApproximateReceiveCount = '2';
+    const retry = await makeWorkerHandler(() => s)({ Records: [again] }, context(60_000));
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(server.hits('/ok')).toBe(okHits);
+    expect((await s.jobs.get('j'))?.chunksDone).toBe(1);
   });
 });
