@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -22,9 +23,8 @@ import {
   readJob,
   readJsonlGz,
   runCli,
-  startTargetServer,
-  type TargetServer,
 } from '../helpers/cli-harness.js';
+import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 
 let tmp: string;
 let server: TargetServer;
@@ -36,7 +36,7 @@ beforeAll(async () => {
   ensureCliBuilt();
   tmp = mkdtempSync(join(tmpdir(), 'fanout-usage-'));
   let signalled = false;
-  server = await startTargetServer((req, res) => {
+  const fallback = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url?.startsWith('/hang')) {
       // Never answers: the SIGINT test interrupts the CLI once a request is in flight.
       if (!signalled) {
@@ -47,7 +47,9 @@ beforeAll(async () => {
     }
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`hello ${req.url}\n`);
-  });
+  };
+  // Long keep-alive: the client never races a server-side idle close during a test.
+  server = await startTargetServer({}, { fallback, keepAliveTimeoutMs: 60_000 });
   validInput = join(tmp, 'valid.txt');
   writeFileSync(validInput, `${server.origin}/a\n`);
 });

@@ -18,9 +18,8 @@ import {
   jobPaths,
   readJob,
   runCli,
-  startTargetServer,
-  type TargetServer,
 } from '../helpers/cli-harness.js';
+import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 
 const LINES = 10_000;
 const RUN_TIMEOUT_MS = 120_000;
@@ -194,7 +193,7 @@ let tmp: string;
 
 beforeAll(async () => {
   ensureCliBuilt();
-  server = await startTargetServer(handle(hits));
+  server = await startTargetServer({}, { fallback: handle(hits), keepAliveTimeoutMs: 60_000 });
   tmp = mkdtempSync(join(tmpdir(), 'fanout-e2e-'));
 });
 

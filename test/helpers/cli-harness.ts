@@ -5,8 +5,6 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { JobManifest, JobRequest } from '../../lambda/core/job/job-request.js';
@@ -197,36 +195,5 @@ export function readJob(outDir: string, jobId: string): JobOutput {
     parts: listDir(p.parts),
     bodies: listDir(p.bodies),
     success: existsSync(p.success),
-  };
-}
-
-/** A target server on 127.0.0.1, port 0. */
-export interface TargetServer {
-  server: Server;
-  /** `http://127.0.0.1:<port>` */
-  origin: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-/** Starts an HTTP server on 127.0.0.1 at a free port. */
-export async function startTargetServer(handler: RequestListener): Promise<TargetServer> {
-  const server = createServer(handler);
-  // Long keep-alive: the client never races a server-side idle close during a test.
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    port,
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
   };
 }

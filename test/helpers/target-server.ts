@@ -16,7 +16,10 @@ export class TargetServer {
   private server: Server | null = null;
   port = 0;
 
-  constructor(private readonly routes: Record<string, Route>) {}
+  constructor(
+    private readonly routes: Record<string, Route>,
+    private readonly options: TargetServerOptions = {},
+  ) {}
 
   get origin(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -32,6 +35,8 @@ export class TargetServer {
 
   async start(): Promise<this> {
     const server = createServer((req, res) => this.handle(req, res));
+    if (this.options.keepAliveTimeoutMs !== undefined)
+      server.keepAliveTimeout = this.options.keepAliveTimeoutMs;
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -64,7 +69,7 @@ export class TargetServer {
       this.hostInFlight.set(host, (this.hostInFlight.get(host) ?? 1) - 1);
     };
     res.on('close', finish);
-    const route = this.routes[url.pathname];
+    const route = this.routes[url.pathname] ?? this.options.fallback;
     if (!route) {
       res.writeHead(404).end('no route');
       return;
@@ -73,9 +78,19 @@ export class TargetServer {
   }
 }
 
+export interface TargetServerOptions {
+  /** Answers paths without a route; 404 when absent. */
+  fallback?: Route;
+  /** Server-side idle keep-alive; Node's default (5 s) when absent. */
+  keepAliveTimeoutMs?: number;
+}
+
 /** Starts a target server with the given routes. */
-export function startTargetServer(routes: Record<string, Route>): Promise<TargetServer> {
-  return new TargetServer(routes).start();
+export function startTargetServer(
+  routes: Record<string, Route>,
+  options?: TargetServerOptions,
+): Promise<TargetServer> {
+  return new TargetServer(routes, options).start();
 }
 
 /** A resolver that answers every name with 127.0.0.1, so tests can use many host names on one server. */
