@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Python test tools (moto's S3/SQS/DynamoDB server, cfn-lint) into .venv.
+# Installs the Python test tools (moto's S3/SQS/DynamoDB server, cfn-lint, the aiohttp bench client) into .venv.
 # Runs from `npm ci` (postinstall); skips the install when requirements-dev.txt has not changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
