@@ -1,8 +1,16 @@
-import type { JobState, JobStatus, JobStore, Progress } from './ports.js';
+import {
+  type ChunkCounts,
+  DEFAULT_FINALIZE_LEASE_MS,
+  FINAL_STATUSES,
+  type JobState,
+  type JobStatus,
+  type JobStore,
+  type Progress,
+} from './ports.js';
 
 /** Job state in memory: the local runtime's job table. */
 export class MemoryJobStore implements JobStore {
-  private readonly jobs = new Map<string, { state: JobState; done: Set<string>; claimed: boolean }>();
+  private readonly jobs = new Map<string, { state: JobState; done: Set<string>; claimedAt: number | null }>();
 
   async create(jobId: string, createdAt: Date): Promise<void> {
     if (this.jobs.has(jobId)) return;
@@ -15,11 +23,13 @@ export class MemoryJobStore implements JobStore {
         chunksDone: 0,
         accepted: 0,
         invalid: 0,
+        urlsDone: 0,
+        urlsFailed: 0,
         createdAt: at,
         updatedAt: at,
       },
       done: new Set(),
-      claimed: false,
+      claimedAt: null,
     });
   }
 
@@ -36,21 +46,27 @@ export class MemoryJobStore implements JobStore {
     return progressOf(job.state);
   }
 
-  async markChunkDone(jobId: string, chunkId: string): Promise<Progress> {
+  async markChunkDone(jobId: string, chunkId: string, urls?: ChunkCounts): Promise<Progress> {
     const job = this.entry(jobId);
     if (!job.done.has(chunkId)) {
       job.done.add(chunkId);
       job.state.chunksDone = job.done.size;
+      job.state.urlsDone += urls?.urls ?? 0;
+      job.state.urlsFailed += urls?.failed ?? 0;
       this.touch(job.state);
     }
     return progressOf(job.state);
   }
 
-  async claimFinalize(jobId: string): Promise<boolean> {
+  async claimFinalize(jobId: string, leaseMs = DEFAULT_FINALIZE_LEASE_MS): Promise<boolean> {
     const job = this.entry(jobId);
-    if (job.claimed) return false;
-    job.claimed = true;
-    job.state.status = 'finalizing';
+    const now = Date.now();
+    const { state } = job;
+    const allDone = state.totalChunks !== null && state.chunksDone >= state.totalChunks;
+    const free = job.claimedAt === null || job.claimedAt <= now - leaseMs;
+    if (!allDone || !free || FINAL_STATUSES.includes(state.status)) return false;
+    job.claimedAt = now;
+    state.status = 'finalizing';
     return true;
   }
 

@@ -49,6 +49,10 @@ export interface JobState {
   chunksDone: number;
   accepted: number;
   invalid: number;
+  /** URLs with a record, counted as their chunks are (each chunk once). */
+  urlsDone: number;
+  /** Of those, records with an error. */
+  urlsFailed: number;
   createdAt: string;
   updatedAt: string;
   /** Why the job failed, when it did. */
@@ -63,21 +67,42 @@ export interface Progress {
   totalChunks: number | null;
 }
 
+/** The URLs of one chunk, counted when the chunk is. */
+export interface ChunkCounts {
+  urls: number;
+  failed: number;
+}
+
+/** How long a finalize claim holds before another caller may take it over (ms). */
+export const DEFAULT_FINALIZE_LEASE_MS = 15 * 60_000;
+
 /** Job state operations; each is atomic, and counting is idempotent per chunk. */
 export interface JobStore {
   create(jobId: string, createdAt: Date): Promise<void>;
   /** Records the chunk total and URL counts once dispatch has finished. */
   setTotal(jobId: string, totals: { chunks: number; accepted: number; invalid: number }): Promise<Progress>;
-  /** Counts a chunk as done; counting the same chunk again changes nothing. */
-  markChunkDone(jobId: string, chunkId: string): Promise<Progress>;
-  /** True for exactly one caller: the one that gets to finalize. */
-  claimFinalize(jobId: string): Promise<boolean>;
+  /** Counts a chunk (and its URLs) as done; counting the same chunk again changes nothing. */
+  markChunkDone(jobId: string, chunkId: string, urls?: ChunkCounts): Promise<Progress>;
+  /**
+   * True for exactly one caller: the one that gets to finalize a job whose chunks are all
+   * done. A claim older than `leaseMs` counts as abandoned (its finalizer died) and can be
+   * taken over; a finished or failed job is never claimed.
+   */
+  claimFinalize(jobId: string, leaseMs?: number): Promise<boolean>;
   /** Sets a final (or failed/cancelled) status. */
   finish(jobId: string, status: JobStatus, error?: string): Promise<void>;
   get(jobId: string): Promise<JobState | null>;
   /** Asks for cancellation; returns the job as it now stands, null when there is no such job. */
   requestCancel(jobId: string): Promise<JobState | null>;
 }
+
+/** Statuses after which nothing more happens to a job. */
+export const FINAL_STATUSES: readonly JobStatus[] = [
+  'succeeded',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+];
 
 /** Whether a progress report means every chunk is done. */
 export function isComplete(progress: Progress): boolean {

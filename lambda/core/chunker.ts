@@ -28,14 +28,18 @@ function itemBytes(item: InputItem): number {
 export class Chunker {
   private items: InputItem[] = [];
   private bytes = 0;
-  private next = 0;
+  private next: number;
 
+  /** `first` is the index of the first chunk (a dispatch resumed after `first` chunks). */
   constructor(
     private readonly size: number,
     private readonly maxBytes: number,
-  ) {}
+    first = 0,
+  ) {
+    this.next = first;
+  }
 
-  /** Chunks emitted so far. */
+  /** Chunks emitted so far (counting from index 0). */
   get count(): number {
     return this.next;
   }

@@ -1,4 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
+import { readConfig } from './config.js';
 import { errorMessage, log } from './log.js';
 import { awsServices, once, type Services } from './services.js';
 
@@ -47,4 +48,6 @@ export function makeDeadLetterHandler(services: () => Services) {
   };
 }
 
-export const handler = makeDeadLetterHandler(once(() => awsServices()));
+export const handler = makeDeadLetterHandler(
+  once(() => awsServices(readConfig(process.env, ['FANOUT_BUCKET', 'FANOUT_TABLE']))),
+);

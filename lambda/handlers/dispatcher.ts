@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { S3Event } from 'aws-lambda';
+import type { Context, S3Event } from 'aws-lambda';
 import { InputError } from '../core/errors.js';
-import { dispatchJob } from '../core/job/dispatch.js';
-import { finalizeJob } from '../core/job/finalize.js';
+import { type DispatchCheckpoint, dispatchJob } from '../core/job/dispatch.js';
 import type { JobRequest } from '../core/job/job-request.js';
 import { INPUTS_PREFIX, jobKeys } from '../core/job/keys.js';
+import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
-import { awsServices, once, type Services } from './services.js';
+import { awsServices, type DispatchInvocation, once, type Services } from './services.js';
 
-/** A direct invocation (from the API): the job's job.json is already in the bucket. */
-export interface DispatchRequest {
-  jobId: string;
-}
+type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /**
  * The job id of an uploaded list: the same object (key and ETag) always gives the same id,
@@ -31,17 +28,33 @@ export function uploadJobId(key: string, etag: string): string {
   return `${name}-${digest}`;
 }
 
-async function dispatch(services: Services, request: JobRequest): Promise<void> {
+/**
+ * One dispatcher run. When the invocation's time runs short, the run stops at a chunk
+ * boundary and starts the next run from its checkpoint (an asynchronous invocation).
+ */
+async function dispatch(
+  services: Services,
+  request: JobRequest,
+  context: RemainingTime,
+  resume?: DispatchCheckpoint,
+): Promise<void> {
   try {
     const source = await services.openSource(request.source);
-    const { manifest, claimedFinalize } = await dispatchJob(services, request, source);
+    const shouldPause = () => context.getRemainingTimeInMillis() < services.config.dispatchMarginMs;
+    const result = await dispatchJob(services, request, source, { shouldPause, ...(resume && { resume }) });
+    if (result.paused) {
+      log('info', 'dispatch continues in another run', { jobId: request.jobId, ...result.paused });
+      await services.startDispatch({ jobId: request.jobId, resume: result.paused });
+      return;
+    }
+    const { manifest } = result;
     log('info', 'job dispatched', {
       jobId: request.jobId,
       accepted: manifest.accepted,
       invalid: manifest.invalid,
       chunks: manifest.chunks,
     });
-    if (claimedFinalize) await finalizeJob(services, request.jobId);
+    if (result.claimedFinalize) await finishJob(services, request.jobId);
   } catch (err) {
     if (err instanceof InputError) {
       // Retrying cannot help a bad input: record it and stop.
@@ -67,15 +80,16 @@ function uploadRequest(services: Services, bucket: string, key: string, etag: st
 
 /**
  * The dispatcher Lambda: an S3 event for objects under inputs/ (one job per object), or a
- * direct invocation naming a job whose job.json the API wrote.
+ * direct invocation naming a job whose job.json is in the bucket (from the API, or the
+ * next run of a long dispatch).
  */
 export function makeDispatcherHandler(services: () => Services) {
-  return async (event: S3Event | DispatchRequest): Promise<void> => {
+  return async (event: S3Event | DispatchInvocation, context: RemainingTime): Promise<void> => {
     const s = services();
     if ('jobId' in event) {
       const stored = await s.store.get(jobKeys.request(event.jobId));
       if (!stored) throw new Error(`job ${event.jobId} has no job.json`);
-      await dispatch(s, JSON.parse(stored.toString('utf8')) as JobRequest);
+      await dispatch(s, JSON.parse(stored.toString('utf8')) as JobRequest, context, event.resume);
       return;
     }
     for (const record of event.Records) {
@@ -86,7 +100,7 @@ export function makeDispatcherHandler(services: () => Services) {
       }
       const request = uploadRequest(s, record.s3.bucket.name, key, record.s3.object.eTag ?? '');
       try {
-        await dispatch(s, request);
+        await dispatch(s, request, context);
       } catch (err) {
         log('error', 'dispatch failed', { jobId: request.jobId, error: errorMessage(err) });
         throw err;

@@ -1,12 +1,26 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { type AwsClients, awsClients } from '../adapters/aws/clients.js';
 import { DynamoJobStore } from '../adapters/aws/dynamo-job-store.js';
 import { openS3Object, parseS3Url } from '../adapters/aws/s3-input.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SqsChunkQueue } from '../adapters/aws/sqs-chunk-queue.js';
 import type { ChunkQueue, JobStore, ObjectStore } from '../adapters/ports.js';
+import type { DispatchCheckpoint } from '../core/job/dispatch.js';
+import type { JobSummary } from '../core/summary.js';
 import { type HandlerConfig, readConfig } from './config.js';
 
-/** What the handlers need: the three ports and the configuration. */
+/** A direct dispatcher invocation: a job whose job.json is in the bucket, or the next run of one. */
+export interface DispatchInvocation {
+  jobId: string;
+  /** Where the previous run stopped, when this run goes on from there. */
+  resume?: DispatchCheckpoint;
+}
+
+/** The completion event's source and detail-type on EventBridge. */
+export const FINISHED_EVENT = { source: 'fanout', detailType: 'Fanout Job Finished' } as const;
+
+/** What the handlers need: the three ports, the configuration, and a few AWS calls. */
 export interface Services {
   config: HandlerConfig;
   store: ObjectStore;
@@ -14,6 +28,12 @@ export interface Services {
   jobs: JobStore;
   /** Streams a job's input list from its source URL (s3://bucket/key). */
   openSource(url: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Starts a dispatcher run without waiting for it (an asynchronous Lambda invocation). */
+  startDispatch(invocation: DispatchInvocation): Promise<void>;
+  /** A URL that reads one object of the bucket for a limited time. */
+  linkTo(key: string, seconds: number): Promise<string>;
+  /** Announces a finished job (an EventBridge event), when a bus is configured. */
+  announce(summary: JobSummary): Promise<void>;
 }
 
 /** Builds the AWS-backed services from a configuration (clients are shared per process). */
@@ -21,13 +41,43 @@ export function awsServices(
   config: HandlerConfig = readConfig(),
   clients: AwsClients = awsClients(),
 ): Services {
-  const { s3, sqs, dynamodb } = clients;
+  const { s3, sqs, dynamodb, lambda, events } = clients;
+  const store = new S3ObjectStore({ client: s3, bucket: config.bucket });
   return {
     config,
-    store: new S3ObjectStore({ client: s3, bucket: config.bucket }),
+    store,
     queue: new SqsChunkQueue({ client: sqs, queueUrl: config.queueUrl }),
     jobs: new DynamoJobStore({ client: dynamodb, tableName: config.tableName }),
     openSource: (url) => openS3Object(s3, parseS3Url(url)),
+    startDispatch: async (invocation) => {
+      if (!config.dispatcherFunction) throw new Error('FANOUT_DISPATCHER_FUNCTION is not set');
+      await lambda.send(
+        new InvokeCommand({
+          FunctionName: config.dispatcherFunction,
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(invocation)),
+        }),
+      );
+    },
+    linkTo: (key, seconds) => store.presign(key, seconds),
+    announce: async (summary) => {
+      if (!config.eventBus) return;
+      const { histograms: _histograms, ...brief } = summary;
+      const res = await events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: config.eventBus,
+              Source: FINISHED_EVENT.source,
+              DetailType: FINISHED_EVENT.detailType,
+              Detail: JSON.stringify({ bucket: config.bucket, ...brief }),
+            },
+          ],
+        }),
+      );
+      if (res.FailedEntryCount)
+        throw new Error(`EventBridge refused the event: ${res.Entries?.[0]?.ErrorMessage}`);
+    },
   };
 }
 

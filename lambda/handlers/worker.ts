@@ -2,10 +2,12 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { parseChunkMessage } from '../adapters/aws/sqs-chunk-queue.js';
 import type { JobOptions } from '../core/defaults.js';
 import { FetchEngine } from '../core/fetch/engine.js';
-import { finalizeJob } from '../core/job/finalize.js';
 import { jobKeys } from '../core/job/keys.js';
 import { processChunk } from '../core/job/process-chunk.js';
+import type { ResultRecord } from '../core/record.js';
+import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
+import { emitMetrics } from './metrics.js';
 import { awsServices, once, type Services } from './services.js';
 
 /**
@@ -32,20 +34,35 @@ function engineFor(services: Services, jobId: string, options: JobOptions): Fetc
 async function handleRecord(services: Services, record: SQSRecord, deadline: AbortSignal): Promise<void> {
   const message = parseChunkMessage(record.body);
   const engine = engineFor(services, message.jobId, message.options);
-  const outcome = await processChunk({ store: services.store, jobs: services.jobs, engine }, message, {
+  const started = Date.now();
+  const errors = new Map<string, number>();
+  const onRecord = (r: ResultRecord) => {
+    if (r.error) errors.set(r.error.code, (errors.get(r.error.code) ?? 0) + 1);
+  };
+  const { store, jobs, config } = services;
+  const outcome = await processChunk({ store, jobs, engine, onRecord }, message, {
     deadline,
     firstDelivery: record.attributes.ApproximateReceiveCount === '1',
+    cancelPollMs: config.cancelPollMs,
   });
+  const ms = Date.now() - started;
   log('info', 'chunk done', {
     jobId: message.jobId,
     chunkId: message.chunkId,
     part: outcome.part,
     records: outcome.records,
+    ms,
   });
-  if (outcome.claimedFinalize) {
-    const summary = await finalizeJob({ store: services.store, jobs: services.jobs }, message.jobId);
-    log('info', 'job finalized', { jobId: message.jobId, status: summary.status, urls: summary.urls });
+  emitMetrics(config.metricsNamespace, [
+    { name: 'UrlsFetched', value: outcome.records, unit: 'Count' },
+    { name: 'ChunkDuration', value: ms, unit: 'Milliseconds' },
+  ]);
+  for (const [code, count] of errors) {
+    emitMetrics(config.metricsNamespace, [{ name: 'UrlErrors', value: count, unit: 'Count' }], {
+      ErrorCode: code,
+    });
   }
+  if (outcome.claimedFinalize) await finishJob(services, message.jobId);
 }
 
 /**

@@ -92,9 +92,11 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
           submittedAt: new Date().toISOString(),
         },
         job.input,
-        (chunk) => {
-          progress.accepted += chunk.items.length;
-          report();
+        {
+          onChunk: (chunk) => {
+            progress.accepted += chunk.items.length;
+            report();
+          },
         },
       );
       progress.dispatchDone = true;

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryJobStore } from '../../lambda/adapters/memory-job-store.js';
-import { MemoryObjectStore } from '../../lambda/adapters/memory-object-store.js';
-import { readConfig } from '../../lambda/handlers/config.js';
 import { makeDeadLetterHandler } from '../../lambda/handlers/dead-letters.js';
-import type { Services } from '../../lambda/handlers/services.js';
 import { makeSqsRecord } from '../helpers/factories.js';
+import { memoryServices } from '../helpers/memory-services.js';
 
 function services() {
-  const jobs = new MemoryJobStore();
-  const s: Services = {
-    config: readConfig({ FANOUT_BUCKET: 'b', FANOUT_TABLE: 't', FANOUT_QUEUE_URL: 'http://q' }),
-    store: new MemoryObjectStore(),
-    jobs,
-    queue: { send: async () => {} },
-    openSource: async () => (async function* () {})(),
-  };
-  return { s, jobs };
+  const s = memoryServices();
+  return { s, jobs: s.jobs };
 }
 
 describe('dead-letter handler', () => {

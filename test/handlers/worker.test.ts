@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryJobStore } from '../../lambda/adapters/memory-job-store.js';
-import { MemoryObjectStore } from '../../lambda/adapters/memory-object-store.js';
 import type { ChunkMessage } from '../../lambda/adapters/ports.js';
 import { decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
 import { resolveOptions } from '../../lambda/core/options.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
-import { readConfig } from '../../lambda/handlers/config.js';
-import type { Services } from '../../lambda/handlers/services.js';
 import { makeWorkerHandler } from '../../lambda/handlers/worker.js';
 import { makeSqsRecord } from '../helpers/factories.js';
+import { memoryServices } from '../helpers/memory-services.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 
 let server: TargetServer;
@@ -26,20 +23,7 @@ afterAll(() => server.close());
 
 const options = resolveOptions({ allow: ['127.0.0.1/32'], retries: 0 });
 
-function services(): Services & { store: MemoryObjectStore; jobs: MemoryJobStore } {
-  return {
-    config: readConfig({
-      FANOUT_BUCKET: 'b',
-      FANOUT_TABLE: 't',
-      FANOUT_QUEUE_URL: 'http://q',
-      FANOUT_DEADLINE_MARGIN_MS: '200',
-    }),
-    store: new MemoryObjectStore(),
-    jobs: new MemoryJobStore(),
-    queue: { send: async () => {} },
-    openSource: async () => (async function* () {})(),
-  };
-}
+const services = () => memoryServices({ FANOUT_DEADLINE_MARGIN_MS: '200' });
 
 async function prepare(s: ReturnType<typeof services>, chunks: string[][]): Promise<ChunkMessage[]> {
   await s.store.put(

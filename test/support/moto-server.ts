@@ -23,8 +23,10 @@ async function freePort(): Promise<number> {
  * moto_server handles requests on threads with no locking, so its conditional writes are
  * check-then-act: concurrent If-None-Match puts can both win, concurrent ADDs lose
  * increments, concurrent transactions crash with "dictionary changed size during
- * iteration" (500). This shim runs the same server with one lock around each request,
- * which models what S3 and DynamoDB guarantee per item: each request applies atomically.
+ * iteration" (500). This shim runs the same server with one lock around each S3 and
+ * DynamoDB request, which models what they guarantee per item: each request applies
+ * atomically. SQS requests stay outside the lock: a long poll would otherwise hold it for
+ * its whole wait, and SQS promises only at-least-once delivery anyway.
  */
 const SERIALIZED_MOTO = `
 import sys, threading
@@ -32,6 +34,8 @@ from moto.moto_server import werkzeug_app
 lock = threading.Lock()
 dispatch = werkzeug_app.DomainDispatcherApplication.__call__
 def serialized(self, environ, start_response):
+    if environ.get('HTTP_X_AMZ_TARGET', '').startswith('AmazonSQS'):
+        return dispatch(self, environ, start_response)
     with lock:
         return dispatch(self, environ, start_response)
 werkzeug_app.DomainDispatcherApplication.__call__ = serialized

@@ -1,4 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -13,10 +15,14 @@ export interface AwsClients {
   s3: S3Client;
   sqs: SQSClient;
   dynamodb: DynamoDBClient;
+  /** Starts the dispatcher (the API, and a dispatcher handing over to the next run). */
+  lambda: LambdaClient;
+  /** The completion event of each finished job. */
+  events: EventBridgeClient;
 }
 
 /**
- * Builds the three clients; endpoint defaults to env AWS_ENDPOINT_URL (any AWS-compatible
+ * Builds the clients; endpoint defaults to env AWS_ENDPOINT_URL (any AWS-compatible
  * endpoint), region to AWS_REGION or 'us-east-1'; S3 uses path-style addressing when an
  * endpoint is set.
  */
@@ -29,6 +35,8 @@ export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
     s3: new S3Client({ ...common, forcePathStyle: endpoint !== undefined }),
     sqs: new SQSClient(common),
     dynamodb: new DynamoDBClient(common),
+    lambda: new LambdaClient(common),
+    events: new EventBridgeClient(common),
   };
 }
 

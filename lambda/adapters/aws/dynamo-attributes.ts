@@ -38,6 +38,8 @@ export function toJobState(item: Item): JobState {
     chunksDone: readNumber(item, 'chunksDone') ?? 0,
     accepted: readNumber(item, 'accepted') ?? 0,
     invalid: readNumber(item, 'invalid') ?? 0,
+    urlsDone: readNumber(item, 'urlsDone') ?? 0,
+    urlsFailed: readNumber(item, 'urlsFailed') ?? 0,
     createdAt: readString(item, 'createdAt') ?? '',
     updatedAt: readString(item, 'updatedAt') ?? '',
   };

@@ -7,7 +7,14 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import type { JobState, JobStatus, JobStore, Progress } from '../ports.js';
+import {
+  type ChunkCounts,
+  DEFAULT_FINALIZE_LEASE_MS,
+  type JobState,
+  type JobStatus,
+  type JobStore,
+  type Progress,
+} from '../ports.js';
 import { bool, type Item, names, num, str, toJobState } from './dynamo-attributes.js';
 import { awsErrorOf, backoff } from './retry.js';
 
@@ -62,6 +69,8 @@ export class DynamoJobStore implements JobStore {
       chunksDone: num(0),
       accepted: num(0),
       invalid: num(0),
+      urlsDone: num(0),
+      urlsFailed: num(0),
       createdAt: str(at),
       updatedAt: str(at),
       expiresAt: num(Math.floor(createdAt.getTime() / 1000) + this.ttlSeconds),
@@ -117,7 +126,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   /** Puts the chunk's marker and adds one to chunksDone in one transaction; a marker already there means counted. */
-  async markChunkDone(jobId: string, chunkId: string): Promise<Progress> {
+  async markChunkDone(jobId: string, chunkId: string, urls?: ChunkCounts): Promise<Progress> {
     const now = new Date();
     const command = new TransactWriteItemsCommand({
       TransactItems: [
@@ -136,10 +145,16 @@ export class DynamoJobStore implements JobStore {
           Update: {
             TableName: this.tableName,
             Key: jobKey(jobId),
-            UpdateExpression: 'ADD #chunksDone :one SET #updatedAt = :now',
+            UpdateExpression:
+              'ADD #chunksDone :one, #urlsDone :urls, #urlsFailed :failed SET #updatedAt = :now',
             ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: names('chunksDone', 'updatedAt'),
-            ExpressionAttributeValues: { ':one': num(1), ':now': str(now.toISOString()) },
+            ExpressionAttributeNames: names('chunksDone', 'urlsDone', 'urlsFailed', 'updatedAt'),
+            ExpressionAttributeValues: {
+              ':one': num(1),
+              ':urls': num(urls?.urls ?? 0),
+              ':failed': num(urls?.failed ?? 0),
+              ':now': str(now.toISOString()),
+            },
           },
         },
       ],
@@ -156,17 +171,31 @@ export class DynamoJobStore implements JobStore {
     return progressOf(state);
   }
 
-  /** True for the one caller whose conditional update finds every chunk done and no earlier claim. */
-  async claimFinalize(jobId: string): Promise<boolean> {
+  /**
+   * True for the one caller whose conditional update finds every chunk done, the job still
+   * running (or finalizing under a claim older than the lease), and no live claim.
+   */
+  async claimFinalize(jobId: string, leaseMs = DEFAULT_FINALIZE_LEASE_MS): Promise<boolean> {
+    const now = Date.now();
     const item = await this.update({
       Key: jobKey(jobId),
-      UpdateExpression: 'SET #finalizeClaimed = :true, #status = :finalizing, #updatedAt = :now',
-      ConditionExpression: 'attribute_not_exists(#finalizeClaimed) AND #chunksDone >= #totalChunks',
-      ExpressionAttributeNames: names('finalizeClaimed', 'status', 'updatedAt', 'chunksDone', 'totalChunks'),
+      UpdateExpression: 'SET #finalizeClaimedAt = :now, #status = :finalizing, #updatedAt = :at',
+      ConditionExpression:
+        '(attribute_not_exists(#finalizeClaimedAt) OR #finalizeClaimedAt <= :expired) AND ' +
+        '#chunksDone >= #totalChunks AND (#status = :running OR #status = :finalizing)',
+      ExpressionAttributeNames: names(
+        'finalizeClaimedAt',
+        'status',
+        'updatedAt',
+        'chunksDone',
+        'totalChunks',
+      ),
       ExpressionAttributeValues: {
-        ':true': bool(true),
+        ':now': num(now),
+        ':expired': num(now - leaseMs),
+        ':running': str('running'),
         ':finalizing': str('finalizing'),
-        ':now': str(new Date().toISOString()),
+        ':at': str(new Date(now).toISOString()),
       },
     });
     return item !== null;

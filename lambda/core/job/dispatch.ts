@@ -4,7 +4,7 @@ import { type ChunkQueue, isComplete, type JobStore, type ObjectStore } from '..
 import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
-import { type InputEvent, parseInput } from '../input/parse-input.js';
+import { parseInput } from '../input/parse-input.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { jobKeys } from './keys.js';
 
@@ -14,11 +14,49 @@ export interface DispatchDeps {
   jobs: JobStore;
 }
 
-export interface DispatchResult {
+/** Where a paused dispatch stands: enough for another invocation to go on from there. */
+export interface DispatchCheckpoint {
+  /** The last input line handled; the next run skips every line up to it. */
+  line: number;
+  /** Chunks sent so far: the index of the next chunk. */
+  chunks: number;
+  accepted: number;
+  invalid: number;
+  lines: number;
+  /** Runs so far (each wrote one segment of rejected lines). */
+  runs: number;
+}
+
+/** How one dispatch run is steered; every field is optional. */
+export interface DispatchControl {
+  /** Go on from a paused run's checkpoint. */
+  resume?: DispatchCheckpoint;
+  /**
+   * Asked after each chunk is sent; true stops the run there with a checkpoint (the
+   * caller starts another run from it). Given, rejected lines are written per run and
+   * joined into invalid.jsonl.gz by the last.
+   */
+  shouldPause?: () => boolean;
+  /** Called for each chunk as it is made. */
+  onChunk?: (chunk: Chunk) => void;
+}
+
+/** Dispatch finished: the manifest and the chunk total are written. */
+export interface DispatchDone {
+  paused: null;
   manifest: JobManifest;
   /** True when every chunk was already done when the total was recorded: the caller finalizes. */
   claimedFinalize: boolean;
 }
+
+/** Dispatch stopped at a chunk boundary; another run goes on from the checkpoint. */
+export interface DispatchPaused {
+  paused: DispatchCheckpoint;
+  manifest: null;
+  claimedFinalize: false;
+}
+
+export type DispatchResult = DispatchDone | DispatchPaused;
 
 /**
  * Writes job.json once. Re-running a job id resumes it (parts already written are kept),
@@ -30,7 +68,7 @@ async function claimJobId(store: ObjectStore, request: JobRequest): Promise<void
   if (await store.putIfAbsent(key, Buffer.from(`${JSON.stringify(request, null, 2)}\n`), 'application/json'))
     return;
   const existing = JSON.parse((await store.get(key))?.toString('utf8') ?? '{}') as Partial<JobRequest>;
-  const same = (r: Partial<JobRequest>) => JSON.stringify([r.source, r.format, r.options]);
+  const same = (r: Partial<JobRequest>) => JSON.stringify([r.source, r.format, r.options, r.inputDigest]);
   if (same(existing) !== same(request)) {
     throw new FanoutError(
       'JOB_EXISTS',
@@ -42,20 +80,42 @@ async function claimJobId(store: ObjectStore, request: JobRequest): Promise<void
 /** Chunks sent to the queue per call (SQS SendMessageBatch takes at most 10). */
 const SEND_BATCH = 10;
 
+const emptyInput = (request: JobRequest) =>
+  new InputError('EMPTY_INPUT', `${request.source}: the input holds no URLs (only blank lines or comments)`);
+
 /**
  * Streams a job's input: rejected lines go to invalid.jsonl.gz with their reasons,
  * accepted URLs go to the queue in chunks; then manifest.json and the chunk total.
  * Memory stays bounded whatever the input size: nothing is held but one send batch
  * (with dedupe, also the set of distinct URLs seen). An input without a single URL or
  * rejected line fails with EMPTY_INPUT before anything is written.
+ *
+ * With `control.shouldPause`, a run can stop at a chunk boundary and return a checkpoint;
+ * a run given that checkpoint reads the input again from the start, skips what was
+ * handled, and makes the same chunks with the same ids as one long run would.
  */
+export function dispatchJob(
+  deps: DispatchDeps,
+  request: JobRequest,
+  source: AsyncIterable<Uint8Array>,
+  control?: Omit<DispatchControl, 'shouldPause'>,
+): Promise<DispatchDone>;
+export function dispatchJob(
+  deps: DispatchDeps,
+  request: JobRequest,
+  source: AsyncIterable<Uint8Array>,
+  control: DispatchControl,
+): Promise<DispatchResult>;
 export async function dispatchJob(
   deps: DispatchDeps,
   request: JobRequest,
   source: AsyncIterable<Uint8Array>,
-  onChunk?: (chunk: Chunk) => void,
+  control: DispatchControl = {},
 ): Promise<DispatchResult> {
   const { jobId, options } = request;
+  const { resume } = control;
+  const segmented = resume !== undefined || control.shouldPause !== undefined;
+  const run = resume?.runs ?? 0;
   const events = parseInput(source, {
     format: request.format,
     filename: request.source,
@@ -64,22 +124,22 @@ export async function dispatchJob(
     maxLineBytes: INPUT_LIMITS.maxLineBytes,
   });
   const first = await events.next();
-  if (first.done) {
-    throw new InputError(
-      'EMPTY_INPUT',
-      `${request.source}: the input holds no URLs (only blank lines or comments)`,
-    );
+  if (first.done && !resume) throw emptyInput(request);
+  if (!resume) {
+    await claimJobId(deps.store, request);
+    await deps.jobs.create(jobId, new Date(request.submittedAt));
   }
-  await claimJobId(deps.store, request);
-  await deps.jobs.create(jobId, new Date(request.submittedAt));
 
   const invalidOut = createGzip();
-  const invalidUpload = deps.store.putStream(jobKeys.invalid(jobId), invalidOut, 'application/gzip');
-  const chunker = new Chunker(options.chunkSize, INPUT_LIMITS.maxChunkBytes);
+  const invalidKey = segmented ? jobKeys.invalidSegment(jobId, run) : jobKeys.invalid(jobId);
+  const invalidUpload = deps.store.putStream(invalidKey, invalidOut, 'application/gzip');
+  const chunker = new Chunker(options.chunkSize, INPUT_LIMITS.maxChunkBytes, resume?.chunks ?? 0);
   let batch: Chunk[] = [];
-  let accepted = 0;
-  let invalid = 0;
-  let lines = 0;
+  let accepted = resume?.accepted ?? 0;
+  let invalid = resume?.invalid ?? 0;
+  let lines = resume?.lines ?? 0;
+  const skipThrough = resume?.line ?? 0;
+  let paused: DispatchCheckpoint | null = null;
 
   const sendBatch = async () => {
     if (batch.length === 0) return;
@@ -87,28 +147,36 @@ export async function dispatchJob(
     batch = [];
     await deps.queue.send(messages);
   };
-  const take = async (chunk: Chunk | null) => {
-    if (!chunk) return;
-    onChunk?.(chunk);
+  /** Queues a full chunk; true when the run pauses after it. */
+  const take = async (chunk: Chunk | null, line: number): Promise<boolean> => {
+    if (!chunk) return false;
+    control.onChunk?.(chunk);
     batch.push(chunk);
     if (batch.length >= SEND_BATCH) await sendBatch();
+    if (!control.shouldPause?.()) return false;
+    await sendBatch();
+    paused = { line, chunks: chunker.count, accepted, invalid, lines, runs: run + 1 };
+    return true;
   };
 
   try {
-    for (let next: IteratorResult<InputEvent> = first; !next.done; next = await events.next()) {
+    for (let next = first; !next.done; next = await events.next()) {
       const event = next.value;
+      const line = event.kind === 'url' ? event.item.line : event.invalid.line;
+      if (line <= skipThrough) continue;
+      lines = Math.max(lines, line);
       if (event.kind === 'url') {
         accepted += 1;
-        lines = Math.max(lines, event.item.line);
-        await take(chunker.add(event.item));
+        if (await take(chunker.add(event.item), line)) break;
       } else {
         invalid += 1;
-        lines = Math.max(lines, event.invalid.line);
         if (!invalidOut.write(`${JSON.stringify(event.invalid)}\n`)) await once(invalidOut, 'drain');
       }
     }
-    await take(chunker.flush());
-    await sendBatch();
+    if (!paused) {
+      await take(chunker.flush(), lines);
+      await sendBatch();
+    }
   } catch (err) {
     invalidOut.destroy();
     await invalidUpload.catch(() => {});
@@ -116,13 +184,17 @@ export async function dispatchJob(
   }
   invalidOut.end();
   await invalidUpload;
-
-  if (accepted === 0 && invalid === 0) {
-    throw new InputError(
-      'EMPTY_INPUT',
-      `${request.source}: the input holds no URLs (only blank lines or comments)`,
+  if (paused) {
+    await deps.store.put(
+      jobKeys.dispatchCheckpoint(jobId),
+      `${JSON.stringify(paused, null, 2)}\n`,
+      'application/json',
     );
+    return { paused, manifest: null, claimedFinalize: false };
   }
+
+  if (accepted === 0 && invalid === 0) throw emptyInput(request);
+  if (segmented) await joinInvalidSegments(deps.store, jobId, run + 1);
   const manifest: JobManifest = {
     jobId,
     lines,
@@ -135,5 +207,18 @@ export async function dispatchJob(
   await deps.store.put(jobKeys.manifest(jobId), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
   const progress = await deps.jobs.setTotal(jobId, { chunks: manifest.chunks, accepted, invalid });
   const claimedFinalize = isComplete(progress) && (await deps.jobs.claimFinalize(jobId));
-  return { manifest, claimedFinalize };
+  return { paused: null, manifest, claimedFinalize };
+}
+
+/** invalid.jsonl.gz from the runs' segments, in order (gzip members concatenate). */
+async function joinInvalidSegments(store: ObjectStore, jobId: string, runs: number): Promise<void> {
+  async function* segments(): AsyncGenerator<Buffer> {
+    for (let run = 0; run < runs; run += 1) {
+      const key = jobKeys.invalidSegment(jobId, run);
+      const segment = await store.get(key);
+      if (!segment) throw new Error(`${key} is missing`);
+      yield segment;
+    }
+  }
+  await store.putStream(jobKeys.invalid(jobId), segments(), 'application/gzip');
 }

@@ -71,6 +71,8 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
   });
   await store.put(jobKeys.summary(jobId), `${JSON.stringify(result, null, 2)}\n`, 'application/json');
   await store.put(jobKeys.success(jobId), '', 'text/plain');
-  await deps.jobs.finish(jobId, result.status);
+  // A cancelled job still gets every result (the rest as CANCELLED); its status says it was cancelled.
+  const cancelled = (await deps.jobs.get(jobId))?.cancelRequested === true;
+  await deps.jobs.finish(jobId, cancelled ? 'cancelled' : result.status);
   return result;
 }

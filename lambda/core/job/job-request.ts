@@ -9,6 +9,8 @@ export interface JobRequest {
   format: InputFormat;
   options: JobOptions;
   submittedAt: string;
+  /** sha256 of an inline list given to the API, so a different list under the same id is told apart. */
+  inputDigest?: string;
 }
 
 /** jobs/<jobId>/manifest.json: written when dispatch is complete. */

@@ -13,6 +13,13 @@ export const jobKeys = {
   part: (jobId: string, chunkId: string) => `${job(jobId)}/parts/${chunkId}.jsonl.gz`,
   /** Records of a chunk fetched before a worker ran out of time; the next worker resumes from them. */
   checkpoint: (jobId: string, chunkId: string) => `${job(jobId)}/checkpoints/${chunkId}.jsonl.gz`,
+  /** Where a dispatch that continues in another invocation keeps its place. */
+  dispatchCheckpoint: (jobId: string) => `${job(jobId)}/dispatch/checkpoint.json`,
+  /** Rejected lines of one dispatch run; the last run joins them into invalid.jsonl.gz. */
+  invalidSegment: (jobId: string, run: number) =>
+    `${job(jobId)}/dispatch/invalid-${String(run).padStart(5, '0')}.jsonl.gz`,
+  /** An inline list given to the API, as JSONL. */
+  inlineInput: (jobId: string) => `${job(jobId)}/input.jsonl.gz`,
   body: (jobId: string, sha256: string) => `${job(jobId)}/bodies/${sha256}`,
   results: (jobId: string) => `${job(jobId)}/results.jsonl.gz`,
   summary: (jobId: string) => `${job(jobId)}/summary.json`,

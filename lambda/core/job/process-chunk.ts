@@ -1,4 +1,10 @@
-import { type ChunkMessage, isComplete, type JobStore, type ObjectStore } from '../../adapters/ports.js';
+import {
+  type ChunkCounts,
+  type ChunkMessage,
+  isComplete,
+  type JobStore,
+  type ObjectStore,
+} from '../../adapters/ports.js';
 import { FanoutError } from '../errors.js';
 import type { FetchEngine } from '../fetch/engine.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
@@ -28,6 +34,13 @@ export interface ChunkOptions {
    * alongside may have left one; skipping it then only costs a refetch, never a record.
    */
   firstDelivery?: boolean;
+  /**
+   * How often to look for a cancel request while the chunk is fetched (ms); the URLs not
+   * finished then end as CANCELLED. Without it, a cancel is seen only when a chunk starts.
+   */
+  cancelPollMs?: number;
+  /** How long a finalize claim holds before another worker may take it over (ms). */
+  finalizeLeaseMs?: number;
 }
 
 export interface ChunkOutcome {
@@ -63,15 +76,26 @@ export async function processChunk(
   const key = jobKeys.part(jobId, chunkId);
   let part: ChunkOutcome['part'] = 'exists';
   let records = 0;
+  let counts: ChunkCounts | null = null;
   if (!(await deps.store.exists(key))) {
     const results = await fetchChunk(deps, message, options);
     records = results.length;
     const written = await deps.store.putIfAbsent(key, encodeJsonlGz(results), 'application/gzip');
+    if (written) counts = countsOf(results);
     part = written ? 'written' : 'exists';
   }
-  const progress = await deps.jobs.markChunkDone(jobId, chunkId);
-  const claimedFinalize = isComplete(progress) && (await deps.jobs.claimFinalize(jobId));
+  // The part another delivery wrote is the one that counts, so its URLs are counted.
+  counts ??= countsOf(decodeJsonlGz<ResultRecord>((await deps.store.get(key)) ?? Buffer.alloc(0)));
+  const progress = await deps.jobs.markChunkDone(jobId, chunkId, counts);
+  const claimedFinalize =
+    isComplete(progress) && (await deps.jobs.claimFinalize(jobId, options.finalizeLeaseMs));
   return { part, records, claimedFinalize };
+}
+
+function countsOf(records: readonly ResultRecord[]): ChunkCounts {
+  let failed = 0;
+  for (const record of records) if (record.error) failed += 1;
+  return { urls: records.length, failed };
 }
 
 /** Records for every item of the chunk, in item order, resuming from a checkpoint. */
@@ -87,9 +111,17 @@ async function fetchChunk(
   const todo = items.filter((item) => !done.has(item.line));
 
   const job = await deps.jobs.get(jobId);
-  const fresh = job?.cancelRequested
-    ? todo.map(cancelledRecord)
-    : await deps.engine.fetchAll(todo, anySignal(options.signal, options.deadline));
+  let fresh: ResultRecord[];
+  if (job?.cancelRequested) {
+    fresh = todo.map(cancelledRecord);
+  } else {
+    const cancel = watchForCancel(deps.jobs, jobId, options.cancelPollMs);
+    try {
+      fresh = await deps.engine.fetchAll(todo, anySignal(options.signal, options.deadline, cancel.signal));
+    } finally {
+      cancel.stop();
+    }
+  }
 
   const unfinished: InputItem[] = [];
   fresh.forEach((record, index) => {
@@ -108,6 +140,29 @@ async function fetchChunk(
     throw new ChunkDeadlineError(chunkId, keep.length, items.length);
   }
   return items.map((item) => done.get(item.line) as ResultRecord);
+}
+
+/** A signal that fires once the job's cancel request is seen (polled every `everyMs`). */
+function watchForCancel(jobs: JobStore, jobId: string, everyMs: number | undefined) {
+  if (!everyMs) return { signal: undefined, stop: () => {} };
+  const controller = new AbortController();
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    jobs
+      .get(jobId)
+      .then((state) => {
+        if (state?.cancelRequested) controller.abort(new Error(`job ${jobId} was cancelled`));
+      })
+      // A failed look is retried at the next tick; the chunk goes on meanwhile.
+      .catch(() => {})
+      .finally(() => {
+        polling = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return { signal: controller.signal, stop: () => clearInterval(timer) };
 }
 
 function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {

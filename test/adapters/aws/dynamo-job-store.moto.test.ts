@@ -27,6 +27,8 @@ describe('DynamoJobStore against moto', () => {
       chunksDone: 0,
       accepted: 0,
       invalid: 0,
+      urlsDone: 0,
+      urlsFailed: 0,
       createdAt: '2026-01-02T03:04:05.000Z',
       updatedAt: '2026-01-02T03:04:05.000Z',
     });
@@ -62,6 +64,23 @@ describe('DynamoJobStore against moto', () => {
       accepted: 700,
       invalid: 2,
     });
+  });
+
+  it('counts URLs with their chunk once; an abandoned finalize claim is taken over, a finished job never', async () => {
+    const jobId = 'job-lease';
+    await jobs.create(jobId, new Date());
+    await jobs.setTotal(jobId, { chunks: 2, accepted: 20, invalid: 0 });
+    await jobs.markChunkDone(jobId, chunkId(0), { urls: 10, failed: 3 });
+    await jobs.markChunkDone(jobId, chunkId(0), { urls: 10, failed: 3 });
+    await jobs.markChunkDone(jobId, chunkId(1), { urls: 10, failed: 0 });
+    expect(await jobs.get(jobId)).toMatchObject({ chunksDone: 2, urlsDone: 20, urlsFailed: 3 });
+    expect(await jobs.claimFinalize(jobId, 60_000)).toBe(true);
+    // The claim is live for a minute…
+    expect(await jobs.claimFinalize(jobId, 60_000)).toBe(false);
+    // …but a claim older than the lease means its finalizer died: another caller takes over.
+    expect(await jobs.claimFinalize(jobId, 0)).toBe(true);
+    await jobs.finish(jobId, 'succeeded');
+    expect(await jobs.claimFinalize(jobId, 0)).toBe(false);
   });
 
   it('setTotal after a cancel keeps the cancelled status', async () => {

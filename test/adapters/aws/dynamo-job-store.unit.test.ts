@@ -141,14 +141,21 @@ describe('DynamoJobStore.markChunkDone', () => {
 });
 
 describe('DynamoJobStore.claimFinalize', () => {
-  it('claims with a condition on no earlier claim and every chunk done', async () => {
+  it('claims with a condition on no live claim, every chunk done and a job still running', async () => {
     ddb.on(UpdateItemCommand).resolves({ Attributes: jobItem({ status: { S: 'finalizing' } }) });
-    expect(await jobs.claimFinalize('j1')).toBe(true);
+    const before = Date.now();
+    expect(await jobs.claimFinalize('j1', 60_000)).toBe(true);
     const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe(
-      'attribute_not_exists(#finalizeClaimed) AND #chunksDone >= #totalChunks',
+      '(attribute_not_exists(#finalizeClaimedAt) OR #finalizeClaimedAt <= :expired) AND ' +
+        '#chunksDone >= #totalChunks AND (#status = :running OR #status = :finalizing)',
     );
-    expect(input?.ExpressionAttributeValues?.[':finalizing']).toEqual({ S: 'finalizing' });
+    const values = input?.ExpressionAttributeValues ?? {};
+    const now = Number(values[':now']?.N);
+    expect(now).toBeGreaterThanOrEqual(before);
+    // A claim older than the lease is abandoned: another caller may take it over.
+    expect(Number(values[':expired']?.N)).toBe(now - 60_000);
+    expect(values[':finalizing']).toEqual({ S: 'finalizing' });
   });
 
   it('ConditionalCheckFailed → false', async () => {
@@ -170,7 +177,9 @@ describe('DynamoJobStore reads, finish and cancel', () => {
         Item: jobItem({
           error: { S: 'boom' },
           cancelRequested: { BOOL: true },
-          finalizeClaimed: { BOOL: true },
+          finalizeClaimedAt: { N: '1767225660000' },
+          urlsDone: { N: '500' },
+          urlsFailed: { N: '7' },
         }),
       })
       .resolvesOnce({});
@@ -181,6 +190,8 @@ describe('DynamoJobStore reads, finish and cancel', () => {
       chunksDone: 2,
       accepted: 700,
       invalid: 1,
+      urlsDone: 500,
+      urlsFailed: 7,
       createdAt: '2026-01-01T00:00:00.000Z',
       updatedAt: '2026-01-01T00:01:00.000Z',
       error: 'boom',

@@ -1,0 +1,172 @@
+import type { Context } from 'aws-lambda';
+import type { AwsClients } from '../adapters/aws/clients.js';
+import { ensureResources, type ResourceNames } from '../adapters/aws/provision.js';
+import { FINAL_STATUSES, type JobState } from '../adapters/ports.js';
+import { makeApiHandler } from '../handlers/api.js';
+import { readConfig } from '../handlers/config.js';
+import { makeDeadLetterHandler } from '../handlers/dead-letters.js';
+import { makeDispatcherHandler } from '../handlers/dispatcher.js';
+import { awsServices, type DispatchInvocation, type Services } from '../handlers/services.js';
+import { makeWorkerHandler } from '../handlers/worker.js';
+import { SqsEventSource } from './sqs-event-source.js';
+
+/** The resource names `fanout run --endpoint` uses when none are given. */
+export const LOCAL_RESOURCE_NAMES: ResourceNames = {
+  bucket: 'fanout-local',
+  queueName: 'fanout-chunks',
+  dlqName: 'fanout-chunks-dlq',
+  tableName: 'fanout-jobs',
+  maxReceiveCount: 3,
+  visibilityTimeoutSeconds: 360,
+};
+
+export interface LocalDeploymentOptions {
+  clients: AwsClients;
+  names?: Partial<ResourceNames>;
+  /** Handler environment on top of the resource variables (FANOUT_JOB_DEFAULTS, FANOUT_JOB_MAXIMA, …). */
+  env?: NodeJS.ProcessEnv;
+  /** Worker invocations at once (the function's reserved concurrency). @default 4 */
+  workers?: number;
+  /** Messages per worker invocation (the event source's BatchSize). @default 1 */
+  batchSize?: number;
+  /** The worker's function timeout, as getRemainingTimeInMillis counts it (ms). @default 60000 */
+  workerTimeoutMs?: number;
+  /** The dispatcher's function timeout (ms). @default 900000 */
+  dispatcherTimeoutMs?: number;
+  /** Long-poll wait of each receive (s). @default 1 */
+  waitTimeSeconds?: number;
+}
+
+/** Lambda retries a failed asynchronous invocation twice. */
+const ASYNC_ATTEMPTS = 3;
+
+const remaining = (timeoutMs: number): Pick<Context, 'getRemainingTimeInMillis'> => {
+  const deadline = Date.now() + timeoutMs;
+  return { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+};
+
+/**
+ * The deployed stack, run in this process against any S3/SQS/DynamoDB endpoint: the real
+ * API, dispatcher, worker and dead-letter handlers, with the queues, bucket and table created
+ * when missing. Asynchronous dispatcher invocations run in the background (retried as Lambda
+ * retries them); the worker and the DLQ consumer are driven by SqsEventSource.
+ */
+export class LocalDeployment {
+  readonly services: Services;
+  readonly api: ReturnType<typeof makeApiHandler>;
+  readonly dispatcher: ReturnType<typeof makeDispatcherHandler>;
+  readonly worker: ReturnType<typeof makeWorkerHandler>;
+  readonly chunks: SqsEventSource;
+  readonly deadLetters: SqsEventSource;
+  /** Dispatcher invocations started so far. */
+  readonly dispatches: DispatchInvocation[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private readonly dispatchErrors: Error[] = [];
+
+  private constructor(
+    private readonly options: LocalDeploymentOptions,
+    names: ResourceNames,
+    queues: { queueUrl: string; dlqUrl: string },
+  ) {
+    const config = readConfig(
+      {
+        FANOUT_BUCKET: names.bucket,
+        FANOUT_TABLE: names.tableName,
+        FANOUT_QUEUE_URL: queues.queueUrl,
+        FANOUT_DISPATCHER_FUNCTION: 'fanout-dispatcher',
+        ...options.env,
+      },
+      ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_QUEUE_URL', 'FANOUT_DISPATCHER_FUNCTION'],
+    );
+    const services: Services = {
+      ...awsServices(config, options.clients),
+      startDispatch: async (invocation) => this.startDispatch(invocation),
+    };
+    this.services = services;
+    this.api = makeApiHandler(() => services);
+    this.dispatcher = makeDispatcherHandler(() => services);
+    this.worker = makeWorkerHandler(() => services);
+    const deadLetterHandler = makeDeadLetterHandler(() => services);
+    const common = { sqs: options.clients.sqs, waitTimeSeconds: options.waitTimeSeconds ?? 1 };
+    this.chunks = new SqsEventSource({
+      ...common,
+      queueUrl: queues.queueUrl,
+      handler: this.worker,
+      batchSize: options.batchSize ?? 1,
+      concurrency: options.workers ?? 4,
+      functionTimeoutMs: options.workerTimeoutMs ?? 60_000,
+    });
+    this.deadLetters = new SqsEventSource({
+      ...common,
+      queueUrl: queues.dlqUrl,
+      handler: async (event) => {
+        await deadLetterHandler(event);
+        return { batchItemFailures: [] };
+      },
+      concurrency: 1,
+    });
+  }
+
+  /** Creates (or finds) the resources and wires the handlers to them. */
+  static async start(options: LocalDeploymentOptions): Promise<LocalDeployment> {
+    const names = { ...LOCAL_RESOURCE_NAMES, ...options.names };
+    const queues = await ensureResources(options.clients, names);
+    return new LocalDeployment(options, names, queues);
+  }
+
+  /** An asynchronous dispatcher invocation: runs in the background, retried as Lambda would. */
+  startDispatch(invocation: DispatchInvocation): void {
+    this.dispatches.push(invocation);
+    const run = (async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await this.dispatcher(invocation, remaining(this.options.dispatcherTimeoutMs ?? 900_000));
+          return;
+        } catch (err) {
+          if (attempt >= ASYNC_ATTEMPTS) {
+            this.dispatchErrors.push(err instanceof Error ? err : new Error(String(err)));
+            return;
+          }
+        }
+      }
+    })();
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  /** Waits for every dispatcher invocation started so far (and those they start). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  /**
+   * Runs the workers and the DLQ consumer until the job reaches a final status or `maxPolls`
+   * receives were made (a bound for tests); returns the job as it then stands.
+   */
+  async runUntilFinished(
+    jobId: string,
+    options: { maxPolls?: number; onState?: (state: JobState) => void } = {},
+  ): Promise<JobState | null> {
+    let state: JobState | null = null;
+    let stop = false;
+    const isDone = async () => {
+      if (this.dispatchErrors.length > 0) throw this.dispatchErrors[0];
+      if (stop) return true;
+      state = await this.services.jobs.get(jobId);
+      if (state) options.onState?.(state);
+      stop ||= state !== null && FINAL_STATUSES.includes(state.status);
+      return stop;
+    };
+    const deadLetterLoop = (async () => {
+      while (!(await isDone())) await this.deadLetters.pollOnce();
+    })();
+    try {
+      await this.chunks.runUntil(isDone, options.maxPolls ?? 100_000);
+    } finally {
+      stop = true;
+      await deadLetterLoop.catch(() => {});
+    }
+    await this.settled();
+    return state;
+  }
+}

@@ -1,0 +1,63 @@
+import { MemoryJobStore } from '../../lambda/adapters/memory-job-store.js';
+import { MemoryObjectStore } from '../../lambda/adapters/memory-object-store.js';
+import type { ChunkMessage } from '../../lambda/adapters/ports.js';
+import type { JobSummary } from '../../lambda/core/summary.js';
+import { readConfig } from '../../lambda/handlers/config.js';
+import type { DispatchInvocation, Services } from '../../lambda/handlers/services.js';
+
+/** Services on memory adapters, with what the handlers sent kept for the test to look at. */
+export interface MemoryServices extends Services {
+  store: MemoryObjectStore;
+  jobs: MemoryJobStore;
+  /** Chunk messages sent to the queue. */
+  sent: ChunkMessage[];
+  /** Dispatcher runs started. */
+  dispatches: DispatchInvocation[];
+  /** Completion events announced. */
+  announced: JobSummary[];
+}
+
+/**
+ * Handler services with memory adapters. Sources `s3://b/<key>` read the memory store's
+ * object under `<key>` (the bucket is 'b'); presigned links are `memory://<key>?ttl=<s>`.
+ */
+export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
+  const store = new MemoryObjectStore();
+  const sent: ChunkMessage[] = [];
+  const dispatches: DispatchInvocation[] = [];
+  const announced: JobSummary[] = [];
+  return {
+    config: readConfig({
+      FANOUT_BUCKET: 'b',
+      FANOUT_TABLE: 't',
+      FANOUT_QUEUE_URL: 'http://q',
+      FANOUT_DISPATCHER_FUNCTION: 'dispatcher',
+      ...env,
+    }),
+    store,
+    jobs: new MemoryJobStore(),
+    queue: {
+      send: async (messages) => {
+        sent.push(...messages);
+      },
+    },
+    openSource: async (url) => {
+      const key = url.replace(/^s3:\/\/b\//, '');
+      const data = await store.get(key);
+      if (!data) throw new Error(`no object ${key}`);
+      return (async function* () {
+        yield data;
+      })();
+    },
+    startDispatch: async (invocation) => {
+      dispatches.push(invocation);
+    },
+    linkTo: async (key, seconds) => `memory://${key}?ttl=${seconds}`,
+    announce: async (summary) => {
+      announced.push(summary);
+    },
+    sent,
+    dispatches,
+    announced,
+  };
+}
