@@ -33,6 +33,6 @@ export function renderSummary(summary: JobSummary, outputDir: string): string {
     `  errors    ${histogramLine(summary.errors)}`,
     `  latency   p50 ${ms(latencyMs.p50)} · p90 ${ms(latencyMs.p90)} · p99 ${ms(latencyMs.p99)} · max ${ms(latencyMs.max)}`,
     `  output    ${outputDir}`,
-    '            results.jsonl.gz · summary.json · failed.jsonl · invalid.jsonl.gz · manifest.json',
+    '            results.jsonl.gz · summary.json · report.html · failed.jsonl · invalid.jsonl.gz · manifest.json',
   ].join('\n');
 }

@@ -39,6 +39,11 @@ export class Chunker {
     this.next = first;
   }
 
+  /** Items waiting for the next chunk. */
+  get pending(): number {
+    return this.items.length;
+  }
+
   /** Chunks emitted so far (counting from index 0). */
   get count(): number {
     return this.next;

@@ -153,7 +153,9 @@ export async function dispatchJob(
     control.onChunk?.(chunk);
     batch.push(chunk);
     if (batch.length >= SEND_BATCH) await sendBatch();
-    if (!control.shouldPause?.()) return false;
+    // Only where one long run would start a fresh chunk too (nothing left over from a byte
+    // overflow), so that the next run makes the same chunks.
+    if (chunker.pending > 0 || !control.shouldPause?.()) return false;
     await sendBatch();
     paused = { line, chunks: chunker.count, accepted, invalid, lines, runs: run + 1 };
     return true;

@@ -5,6 +5,7 @@ import type { JobStore, ObjectStore } from '../../adapters/ports.js';
 import { chunkIdAt } from '../chunker.js';
 import type { ResultRecord } from '../record.js';
 import { toFailedLine } from '../record.js';
+import { ReportBuilder } from '../report/report-builder.js';
 import { type JobSummary, SummaryAccumulator } from '../summary.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { decodeJsonlGz } from './jsonl.js';
@@ -23,14 +24,15 @@ async function readJson<T>(store: ObjectStore, key: string): Promise<T> {
 
 /**
  * Gathers a job's parts, in chunk order, into results.jsonl.gz (the parts' gzip
- * members concatenated, so nothing is recompressed), failed.jsonl and summary.json,
- * then writes _SUCCESS last. Only the caller that claimed finalize runs this.
+ * members concatenated, so nothing is recompressed), failed.jsonl, summary.json and
+ * report.html, then writes _SUCCESS last. Only the caller that claimed finalize runs this.
  */
 export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<JobSummary> {
   const { store } = deps;
   const request = await readJson<JobRequest>(store, jobKeys.request(jobId));
   const manifest = await readJson<JobManifest>(store, jobKeys.manifest(jobId));
   const summary = new SummaryAccumulator();
+  const report = new ReportBuilder();
   const failed = new PassThrough();
   const failedUpload = store.putStream(jobKeys.failed(jobId), failed, 'application/x-ndjson');
 
@@ -44,6 +46,7 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
       yield part;
       for (const record of decodeJsonlGz<ResultRecord>(part)) {
         summary.add(record);
+        report.add(record);
         const line = toFailedLine(record);
         if (line && !failed.write(`${JSON.stringify(line)}\n`)) await once(failed, 'drain');
       }
@@ -70,6 +73,7 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
     finishedAt: new Date(),
   });
   await store.put(jobKeys.summary(jobId), `${JSON.stringify(result, null, 2)}\n`, 'application/json');
+  await store.put(jobKeys.report(jobId), report.render({ summary: result }), 'text/html; charset=utf-8');
   await store.put(jobKeys.success(jobId), '', 'text/plain');
   // A cancelled job still gets every result (the rest as CANCELLED); its status says it was cancelled.
   const cancelled = (await deps.jobs.get(jobId))?.cancelRequested === true;

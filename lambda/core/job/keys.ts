@@ -23,6 +23,8 @@ export const jobKeys = {
   body: (jobId: string, sha256: string) => `${job(jobId)}/bodies/${sha256}`,
   results: (jobId: string) => `${job(jobId)}/results.jsonl.gz`,
   summary: (jobId: string) => `${job(jobId)}/summary.json`,
+  /** A self-contained page that shows the job at a glance. */
+  report: (jobId: string) => `${job(jobId)}/report.html`,
   failed: (jobId: string) => `${job(jobId)}/failed.jsonl`,
   success: (jobId: string) => `${job(jobId)}/_SUCCESS`,
 } as const;

@@ -149,7 +149,11 @@ function checkOptions(value: unknown, policy: SubmitPolicy): JobOptions {
   try {
     return resolveOptions({ ...base, ...given }, policy.limits);
   } catch (err) {
-    if (err instanceof InvalidOptionError) throw bad(`options.${err.option}: ${err.detail}`);
+    if (err instanceof InvalidOptionError) {
+      // Several problems come as one error named 'options', one "name: problem" per line.
+      const detail = err.detail.replace(/^(\s+)(\w+):/gm, '$1options.$2:');
+      throw bad(err.option === 'options' ? `options: ${detail}` : `options.${err.option}: ${detail}`);
+    }
     throw err;
   }
 }
@@ -195,8 +199,9 @@ const sameRequest = (r: Partial<JobRequest>) =>
 
 /**
  * Stores a submission and starts its dispatch. Submitting the same request under the same
- * job id again is safe (it starts a dispatch that never began, and is otherwise a no-op);
- * a different request under an existing id is refused with 409.
+ * job id again is safe: while the job is still dispatching it starts the dispatcher again
+ * (dispatch is idempotent, and this covers a first start that was lost), afterwards it is
+ * a no-op. A different request under an existing id is refused with 409.
  */
 export async function submitJob(deps: SubmitDeps, submission: Submission): Promise<{ created: boolean }> {
   const { request, inline } = submission;

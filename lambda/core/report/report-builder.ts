@@ -1,0 +1,123 @@
+import type { ResultRecord } from '../record.js';
+import type { JobSummary } from '../summary.js';
+import { type HostRow, HostTable, hostOf, type OtherHosts } from './host-table.js';
+import { truncate } from './html.js';
+import { renderReport } from './render.js';
+
+/** How much a report keeps, whatever the job's size. */
+export interface ReportLimits {
+  /**
+   * Hosts counted individually: the table holds up to twice this many and is cut
+   * back to this many when full (see HostTable).
+   * @default 500
+   */
+  hosts: number;
+  /** Rows in each host ranking. @default 10 */
+  hostRows: number;
+  /** Failures kept, the first ones in record order. @default 25 */
+  failures: number;
+  /** A kept failure's URL is cut to this many characters. @default 500 */
+  urlChars: number;
+  /** A kept failure's message is cut to this many characters. @default 300 */
+  messageChars: number;
+}
+
+/** The report's bounds, in one place. */
+export const REPORT_LIMITS: Readonly<ReportLimits> = {
+  hosts: 500,
+  hostRows: 10,
+  failures: 25,
+  urlChars: 500,
+  messageChars: 300,
+};
+
+/** A failed record as the report lists it. */
+export interface FailureSample {
+  line: number;
+  url: string;
+  code: string;
+  message: string;
+  status: number | null;
+  attempts: number;
+}
+
+/** What the report knows beyond summary.json: hosts and the first failures. */
+export interface ReportDetails {
+  /** Records the builder saw. */
+  records: number;
+  /** Failed records the builder saw (the samples are the first of these). */
+  failures: number;
+  firstFailures: FailureSample[];
+  hosts: {
+    /** Hosts held at the end. */
+    tracked: number;
+    /** The table's bound (ReportLimits.hosts). */
+    limit: number;
+    /** True when hosts were dropped to stay in bounds: per-host numbers may then be lower bounds. */
+    cut: boolean;
+    other: OtherHosts;
+    mostFailing: HostRow[];
+    slowest: HostRow[];
+  };
+}
+
+/**
+ * Streams a job's result records into what report.html shows beyond summary.json.
+ * Memory is bounded by ReportLimits (about 1 MB at the defaults), whatever the job's size.
+ */
+export class ReportBuilder {
+  private readonly limits: ReportLimits;
+  private readonly hosts: HostTable;
+  private readonly samples: FailureSample[] = [];
+  private records = 0;
+  private failures = 0;
+
+  constructor(limits: Partial<ReportLimits> = {}) {
+    this.limits = { ...REPORT_LIMITS, ...limits };
+    this.hosts = new HostTable(this.limits.hosts);
+  }
+
+  /** Counts one result record. */
+  add(record: ResultRecord): void {
+    this.records += 1;
+    this.hosts.add(hostOf(record.url), record.timings.totalMs, record.error?.code ?? null);
+    if (record.error === null) return;
+    this.failures += 1;
+    if (this.samples.length < this.limits.failures) {
+      this.samples.push({
+        line: record.line,
+        url: truncate(record.url, this.limits.urlChars),
+        code: record.error.code,
+        message: truncate(record.error.message, this.limits.messageChars),
+        status: record.status,
+        attempts: record.attempts,
+      });
+    }
+  }
+
+  /** What was gathered so far, ranked. */
+  details(): ReportDetails {
+    return {
+      records: this.records,
+      failures: this.failures,
+      firstFailures: [...this.samples],
+      hosts: {
+        tracked: this.hosts.size,
+        limit: this.limits.hosts,
+        cut: this.hosts.cutOccurred,
+        other: this.hosts.otherHosts(),
+        mostFailing: this.hosts.mostFailing(this.limits.hostRows),
+        slowest: this.hosts.slowest(this.limits.hostRows),
+      },
+    };
+  }
+
+  /** report.html for the job whose records were added: one self-contained page. */
+  render(input: { summary: JobSummary; generatedAt?: string }): string {
+    return renderReport({
+      summary: input.summary,
+      details: this.details(),
+      generatedAt: input.generatedAt ?? new Date().toISOString(),
+    });
+  }
+}
