@@ -37,8 +37,13 @@ export function makeDeadLetterHandler(services: () => Services) {
       const reason = `chunk ${dead.chunkId} failed every delivery and went to the dead-letter queue (receive count ${receives})`;
       try {
         const job = await s.jobs.get(dead.jobId);
-        if (job && ['succeeded', 'completed_with_errors'].includes(job.status)) continue;
-        await s.jobs.finish(dead.jobId, 'failed', job?.error ? `${job.error}; ${reason}` : reason);
+        if (!job) {
+          // Retrying cannot make the job appear (it expired, or never existed): drop the message.
+          log('error', 'dead chunk names an unknown job; dropped', { ...dead, receives });
+          continue;
+        }
+        if (['succeeded', 'completed_with_errors', 'cancelled'].includes(job.status)) continue;
+        await s.jobs.finish(dead.jobId, 'failed', job.error ? `${job.error}; ${reason}` : reason);
         log('error', 'job failed: chunk in the dead-letter queue', { ...dead, receives });
       } catch (err) {
         log('error', 'could not record a dead chunk', { ...dead, error: errorMessage(err) });

@@ -47,4 +47,14 @@ describe('dead-letter handler', () => {
     });
     expect((await jobs.get('j'))?.status).toBe('succeeded');
   });
+
+  it('a dead chunk of an unknown (expired) job is dropped, not retried forever', async () => {
+    const { s } = services();
+    await expect(
+      makeDeadLetterHandler(() => s)({
+        Records: [makeSqsRecord(JSON.stringify({ jobId: 'gone', chunkId: '00000000' }))],
+      }),
+    ).resolves.toBeUndefined();
+    expect(await s.jobs.get('gone')).toBeNull();
+  });
 });

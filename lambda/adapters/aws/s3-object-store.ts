@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { retentionTagging } from '../../core/job/keys.js';
 import type { ObjectStore } from '../ports.js';
 import { awsErrorOf, backoff } from './retry.js';
 
@@ -45,6 +46,7 @@ export class S3ObjectStore implements ObjectStore {
             Key: key,
             Body: body,
             ContentType: contentType,
+            Tagging: retentionTagging(key),
             IfNoneMatch: '*',
           }),
         );
@@ -61,7 +63,13 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string, contentType?: string): Promise<void> {
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        Tagging: retentionTagging(key),
+      }),
     );
   }
 
@@ -74,6 +82,7 @@ export class S3ObjectStore implements ObjectStore {
         Key: key,
         Body: body instanceof Readable ? body : Readable.from(body),
         ContentType: contentType,
+        Tagging: retentionTagging(key),
       },
       leavePartsOnError: false,
     });

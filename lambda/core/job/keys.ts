@@ -29,6 +29,21 @@ export const jobKeys = {
   success: (jobId: string) => `${job(jobId)}/_SUCCESS`,
 } as const;
 
+/**
+ * The object tag that lifecycle rules expire by (a prefix cannot: the job id sits in the
+ * middle of the key). scratch: parts, checkpoints and dispatch state; body: stored bodies.
+ */
+export const RETENTION_TAG = { key: 'fanout-retention', scratch: 'scratch', body: 'body' } as const;
+
+const SCRATCH = /^jobs\/[^/]+\/(parts|checkpoints|dispatch)\//;
+const BODY = /^jobs\/[^/]+\/bodies\//;
+
+/** The retention tag of an object, as a URL-encoded S3 Tagging value; undefined for objects kept with the job. */
+export function retentionTagging(key: string): string | undefined {
+  const value = SCRATCH.test(key) ? RETENTION_TAG.scratch : BODY.test(key) ? RETENTION_TAG.body : undefined;
+  return value === undefined ? undefined : `${RETENTION_TAG.key}=${value}`;
+}
+
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Job ids become key segments: letters, digits, '.', '_' and '-', at most 128, not starting with a symbol. */

@@ -1,14 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../lambda/adapters/aws/s3-object-store.js';
 import { uniqueName, useMoto } from './moto-fixture.js';
 
 const clients = useMoto();
 let store: S3ObjectStore;
+let bucket: string;
 
 beforeAll(async () => {
-  const bucket = uniqueName('fanout-s3');
+  bucket = uniqueName('fanout-s3');
   await clients().s3.send(new CreateBucketCommand({ Bucket: bucket }));
   store = new S3ObjectStore({ client: clients().s3, bucket });
 });
@@ -80,5 +81,23 @@ describe('S3ObjectStore against moto', () => {
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('{"status":"succeeded"}');
+  });
+
+  it('tags scratch objects and bodies for the lifecycle rules, leaves results untagged', async () => {
+    const tags = async (key: string) =>
+      (await clients().s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))).TagSet ?? [];
+    await store.putIfAbsent('jobs/j2/parts/00000000.jsonl.gz', Buffer.from('p'));
+    await store.put('jobs/j2/checkpoints/00000001.jsonl.gz', Buffer.from('c'));
+    await store.putStream('jobs/j2/dispatch/invalid-00000.jsonl.gz', pieces(Buffer.from('i'), 1));
+    await store.putIfAbsent('jobs/j2/bodies/abc', Buffer.from('b'));
+    await store.put('jobs/j2/summary.json', '{}');
+    await store.putStream('jobs/j2/results.jsonl.gz', pieces(Buffer.from('r'), 1));
+    const scratch = [{ Key: 'fanout-retention', Value: 'scratch' }];
+    expect(await tags('jobs/j2/parts/00000000.jsonl.gz')).toEqual(scratch);
+    expect(await tags('jobs/j2/checkpoints/00000001.jsonl.gz')).toEqual(scratch);
+    expect(await tags('jobs/j2/dispatch/invalid-00000.jsonl.gz')).toEqual(scratch);
+    expect(await tags('jobs/j2/bodies/abc')).toEqual([{ Key: 'fanout-retention', Value: 'body' }]);
+    expect(await tags('jobs/j2/summary.json')).toEqual([]);
+    expect(await tags('jobs/j2/results.jsonl.gz')).toEqual([]);
   });
 });
