@@ -2,12 +2,14 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import { BODY_MODES, DEFAULT_OPTIONS, type JobOptions, METHODS } from '../core/defaults.js';
-import { InvalidOptionError } from '../core/errors.js';
+import { FanoutError, InvalidOptionError } from '../core/errors.js';
 import { openInput } from '../core/input/open-input.js';
 import { INPUT_FORMATS, type InputFormat } from '../core/input/parse-input.js';
 import { isValidJobId, jobKeys, newJobId } from '../core/job/keys.js';
 import { resolveOptions } from '../core/options.js';
-import { runLocalJob } from '../local/run-local.js';
+import type { JobSummary } from '../core/summary.js';
+import { type EndpointJob, runOnEndpoint } from '../local/run-endpoint.js';
+import { type LocalProgress, runLocalJob } from '../local/run-local.js';
 import { type CommandOutcome, getExitCode } from './exit-codes.js';
 import { collect, parseCount, parseDuration, parseSize } from './flag-parsers.js';
 import { ProgressLine } from './progress-line.js';
@@ -36,6 +38,8 @@ interface RunFlags {
   userAgent?: string;
   quiet?: boolean;
   json?: boolean;
+  endpoint?: string;
+  region?: string;
 }
 
 const d = DEFAULT_OPTIONS;
@@ -43,7 +47,9 @@ const d = DEFAULT_OPTIONS;
 /** `fanout run`: the whole job on this machine, written under --out. */
 export function runCommand(): Command {
   return new Command('run')
-    .description('fetch every URL of a list on this machine and write the job under --out')
+    .description(
+      'fetch every URL of a list on this machine (or through the AWS pipeline with --endpoint) and write the job under --out',
+    )
     .argument('<input>', "URL list: .txt, .csv or .jsonl, optionally gzip-compressed; '-' reads stdin")
     .option('-o, --out <dir>', 'output directory; the job lands in <dir>/jobs/<jobId>/', './fanout-out')
     .option(
@@ -103,6 +109,11 @@ export function runCommand(): Command {
     .option('--allow-private', 'allow loopback, private and link-local targets (local testing only)')
     .option('--allow <cidr>', 'allow one blocked range, e.g. 127.0.0.0/8 (repeatable)', collect)
     .option('--user-agent <ua>', 'User-Agent header', d.userAgent)
+    .option(
+      '--endpoint <url>',
+      'run the AWS pipeline (S3, SQS, DynamoDB and the Lambda handlers) against this AWS-compatible endpoint',
+    )
+    .option('--region <name>', 'region for --endpoint (default: AWS_REGION or us-east-1)')
     .option('-q, --quiet', 'no progress line and no summary screen')
     .option('--json', 'print summary.json to stdout instead of the summary screen')
     .action(async (input: string, flags: RunFlags, command: Command) => {
@@ -193,17 +204,24 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const progress = flags.quiet || flags.json ? null : new ProgressLine();
+  const job = {
+    jobId,
+    source: input,
+    format: flags.format,
+    options,
+    input: source,
+    signal: interrupt.signal,
+    ...(progress && { onProgress: (p: LocalProgress) => progress.update(p) }),
+  };
   try {
-    const { summary } = await runLocalJob({
-      jobId,
-      source: input,
-      format: flags.format,
-      options,
-      input: source,
-      store,
-      signal: interrupt.signal,
-      ...(progress && { onProgress: (p) => progress.update(p) }),
-    });
+    const summary = flags.endpoint
+      ? await endpointSummary({
+          ...job,
+          endpoint: flags.endpoint,
+          out: store,
+          ...(flags.region && { region: flags.region }),
+        })
+      : (await runLocalJob({ ...job, store })).summary;
     progress?.stop();
     const outputDir = store.pathOf(jobKeys.prefix(jobId));
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -218,4 +236,16 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
     progress?.stop();
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The job run on an AWS-compatible endpoint; a job that ended failed is an error naming why. */
+async function endpointSummary(job: EndpointJob): Promise<JobSummary> {
+  const { state, summary } = await runOnEndpoint(job);
+  if (!summary) {
+    throw new FanoutError(
+      'JOB_FAILED',
+      `job ${job.jobId} ${state.status}: ${state.error ?? 'no summary was written'}`,
+    );
+  }
+  return summary;
 }

@@ -1,10 +1,23 @@
-/** One structured JSON log line on stdout (CloudWatch Logs parses it). */
-export function log(
-  level: 'info' | 'warn' | 'error',
-  message: string,
-  fields: Record<string, unknown> = {},
-): void {
-  process.stdout.write(`${JSON.stringify({ level, message, time: new Date().toISOString(), ...fields })}\n`);
+/** Where log and metric lines go: stdout in Lambda (CloudWatch Logs reads it). */
+export type LogSink = (line: string, level: LogLevel | 'metric') => void;
+export type LogLevel = 'info' | 'warn' | 'error';
+
+const STDOUT: LogSink = (line) => process.stdout.write(line);
+let sink: LogSink = STDOUT;
+
+/** Sends the handlers' log and metric lines elsewhere (the CLI runs handlers in-process); none restores stdout. */
+export function setLogSink(next?: LogSink): void {
+  sink = next ?? STDOUT;
+}
+
+/** Writes one line through the current sink. */
+export function writeLine(line: string, level: LogLevel | 'metric'): void {
+  sink(line, level);
+}
+
+/** One structured JSON log line (CloudWatch Logs parses it). */
+export function log(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
+  writeLine(`${JSON.stringify({ level, message, time: new Date().toISOString(), ...fields })}\n`, level);
 }
 
 /** The message of anything thrown. */

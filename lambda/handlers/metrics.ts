@@ -2,6 +2,8 @@
  * Metrics as CloudWatch Embedded Metric Format: one structured log line per event, which
  * CloudWatch turns into metrics without an API call (and which stays readable as a log).
  */
+import { writeLine } from './log.js';
+
 export type MetricUnit = 'Count' | 'Milliseconds';
 
 export interface Metric {
@@ -15,7 +17,7 @@ export function emitMetrics(
   namespace: string,
   metrics: readonly Metric[],
   dimensions: Record<string, string> = {},
-  write: (line: string) => void = (line) => process.stdout.write(line),
+  write: (line: string) => void = (line) => writeLine(line, 'metric'),
 ): void {
   if (metrics.length === 0) return;
   const entry: Record<string, unknown> = {

@@ -8,6 +8,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 export interface AwsClientConfig {
   endpoint?: string;
   region?: string;
+  /** Static credentials (a local endpoint); the SDK's default chain when absent. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** The SDK clients the AWS adapters use. */
@@ -29,7 +31,11 @@ export interface AwsClients {
 export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
   const endpoint = config.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined);
   const region = config.region ?? (process.env.AWS_REGION || 'us-east-1');
-  const common = endpoint ? { region, endpoint } : { region };
+  const common = {
+    region,
+    ...(endpoint && { endpoint }),
+    ...(config.credentials && { credentials: config.credentials }),
+  };
   return {
     // Virtual-hosted buckets need DNS for <bucket>.<host>, which a local endpoint lacks.
     s3: new S3Client({ ...common, forcePathStyle: endpoint !== undefined }),

@@ -67,6 +67,8 @@ export class S3ObjectStore implements ObjectStore {
         Bucket: this.bucket,
         Key: key,
         Body: body,
+        // Set even when 0: without it the SDK takes an empty body for a stream of unknown length.
+        ContentLength: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
         ContentType: contentType,
         Tagging: retentionTagging(key),
       }),

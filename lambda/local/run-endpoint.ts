@@ -1,0 +1,129 @@
+import { basename } from 'node:path';
+import { createAwsClients } from '../adapters/aws/clients.js';
+import type { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
+import type { JobState, ObjectStore } from '../adapters/ports.js';
+import type { JobOptions } from '../core/defaults.js';
+import { FanoutError } from '../core/errors.js';
+import type { InputFormat } from '../core/input/parse-input.js';
+import { jobKeys } from '../core/job/keys.js';
+import { RequestError, submitJob } from '../core/job/submit.js';
+import type { JobSummary } from '../core/summary.js';
+import { setLogSink } from '../handlers/log.js';
+import { LocalDeployment } from './local-deployment.js';
+import type { LocalProgress } from './run-local.js';
+
+export interface EndpointJob {
+  /** Any S3/SQS/DynamoDB-compatible endpoint, e.g. http://127.0.0.1:5000 (moto). */
+  endpoint: string;
+  region?: string;
+  jobId: string;
+  /** The input's name (a path, or '-'): the uploaded object is named after it. */
+  source: string;
+  input: AsyncIterable<Uint8Array>;
+  format: InputFormat;
+  options: JobOptions;
+  /** Where the job's objects are copied once it ends (the same tree as a local run). */
+  out: ObjectStore;
+  /** Asks the job to cancel: URLs not yet fetched end as CANCELLED, and the job still finalizes. */
+  signal?: AbortSignal;
+  onProgress?: (progress: LocalProgress) => void;
+}
+
+export interface EndpointResult {
+  state: JobState;
+  /** Null when the job failed before it could be finalized. */
+  summary: JobSummary | null;
+}
+
+/** Static credentials for a local endpoint, unless the environment provides real ones. */
+function localCredentials() {
+  const { AWS_ACCESS_KEY_ID, AWS_PROFILE } = process.env;
+  if (AWS_ACCESS_KEY_ID || AWS_PROFILE) return undefined;
+  return { accessKeyId: 'fanout-local', secretAccessKey: 'fanout-local' };
+}
+
+/**
+ * `fanout run --endpoint`: the whole AWS pipeline against an AWS-compatible endpoint. It
+ * creates the bucket, queues and table when missing (LocalDeployment), uploads the list,
+ * submits the job as the API does, runs the real dispatcher, workers and dead-letter
+ * consumer until the job ends, then copies the job's objects to `out`.
+ */
+export async function runOnEndpoint(job: EndpointJob): Promise<EndpointResult> {
+  // The handlers run in this process: their warnings and errors go to stderr, the rest nowhere.
+  setLogSink((line, level) => {
+    if (level === 'warn' || level === 'error') process.stderr.write(line);
+  });
+  try {
+    return await runHandlers(job);
+  } finally {
+    setLogSink();
+  }
+}
+
+async function runHandlers(job: EndpointJob): Promise<EndpointResult> {
+  const credentials = localCredentials();
+  const clients = createAwsClients({
+    endpoint: job.endpoint,
+    ...(job.region && { region: job.region }),
+    ...(credentials && { credentials }),
+  });
+  const deployment = await LocalDeployment.start({
+    clients,
+    // This machine's own run: its options were checked by the CLI, private targets included.
+    env: { FANOUT_JOB_MAXIMA: JSON.stringify({ allowPrivate: true }), FANOUT_CANCEL_POLL_MS: '1000' },
+    workers: Math.max(2, Math.ceil(job.options.concurrency / job.options.chunkSize) + 1),
+  });
+  const { services } = deployment;
+  const { bucket } = services.config;
+  const inputKey = `${jobKeys.prefix(job.jobId)}input/${job.source === '-' ? 'stdin' : basename(job.source)}`;
+  await services.store.putStream(inputKey, job.input);
+  const request = {
+    jobId: job.jobId,
+    source: `s3://${bucket}/${inputKey}`,
+    format: job.format,
+    options: job.options,
+    submittedAt: new Date().toISOString(),
+  };
+  try {
+    await submitJob(
+      {
+        store: services.store,
+        jobs: services.jobs,
+        startDispatch: async (jobId) => deployment.startDispatch({ jobId }),
+      },
+      { request, inline: null },
+    );
+  } catch (err) {
+    if (err instanceof RequestError && err.code === 'JOB_EXISTS')
+      throw new FanoutError('JOB_EXISTS', err.message);
+    throw err;
+  }
+  const cancel = () => void services.jobs.requestCancel(job.jobId);
+  job.signal?.addEventListener('abort', cancel, { once: true });
+  let state: JobState | null;
+  try {
+    state = await deployment.runUntilFinished(job.jobId, {
+      onState: (s) =>
+        job.onProgress?.({
+          accepted: s.accepted,
+          dispatchDone: s.totalChunks !== null,
+          done: s.urlsDone,
+          failed: s.urlsFailed,
+        }),
+    });
+  } finally {
+    job.signal?.removeEventListener('abort', cancel);
+  }
+  if (!state) throw new Error(`job ${job.jobId} vanished from the job table`);
+  await copyJob(services.store as S3ObjectStore, job.out, job.jobId);
+  const summary = await job.out.get(jobKeys.summary(job.jobId));
+  return { state, summary: summary ? (JSON.parse(summary.toString('utf8')) as JobSummary) : null };
+}
+
+/** Copies every object of a job from the bucket to `out`, under the same keys. */
+async function copyJob(from: S3ObjectStore, out: ObjectStore, jobId: string): Promise<void> {
+  for (const key of await from.list(jobKeys.prefix(jobId))) {
+    const data = await from.get(key);
+    if (data) await out.put(key, data);
+  }
+}
