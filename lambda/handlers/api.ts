@@ -97,7 +97,16 @@ function routeOf(event: APIGatewayProxyEvent): { route: string; jobId: string | 
   if (!match) return { route: `${event.httpMethod} ${event.path}`, jobId: undefined };
   return match[1] === undefined
     ? { route: `${event.httpMethod} /jobs`, jobId: undefined }
-    : { route: `${event.httpMethod} /jobs/{id}`, jobId: decodeURIComponent(match[1]) };
+    : { route: `${event.httpMethod} /jobs/{id}`, jobId: decodePathSegment(match[1]) };
+}
+
+/** A %-decoded path segment; a malformed one is kept as it is (and then fails the id check). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function bodyOf(event: APIGatewayProxyEvent): string | null {

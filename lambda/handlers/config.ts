@@ -51,7 +51,8 @@ export function readConfig(
   const problems: string[] = [];
   for (const name of required) if (!env[name]) problems.push(`${name} is not set`);
   const whole = (name: string, fallback: number): number => {
-    const value = Number(env[name] ?? fallback);
+    // An empty variable is not set, as for the required ones (Number('') would be 0).
+    const value = Number(env[name] || fallback);
     if (!Number.isInteger(value) || value < 0)
       problems.push(`${name} must be a whole number, got ${env[name]}`);
     return value;
@@ -67,8 +68,10 @@ export function readConfig(
       return fallback;
     }
   };
-  const jobDefaults = json('FANOUT_JOB_DEFAULTS', (v) => resolveOptions(v), resolveOptions());
   const maxima = json('FANOUT_JOB_MAXIMA', readMaxima, {});
+  const jobLimits = limitsWithin(maxima);
+  // API requests start from the defaults, so the defaults must keep to the maxima too.
+  const jobDefaults = json('FANOUT_JOB_DEFAULTS', (v) => resolveOptions(v, jobLimits), resolveOptions());
   const config: HandlerConfig = {
     bucket: env.FANOUT_BUCKET ?? '',
     tableName: env.FANOUT_TABLE ?? '',
@@ -79,7 +82,7 @@ export function readConfig(
     cancelPollMs: whole('FANOUT_CANCEL_POLL_MS', 5_000),
     resultUrlSeconds: whole('FANOUT_RESULT_URL_SECONDS', 3_600),
     jobDefaults,
-    jobLimits: limitsWithin(maxima),
+    jobLimits,
     allowPrivate: maxima.allowPrivate === true,
     eventBus: env.FANOUT_EVENT_BUS ?? '',
     metricsNamespace: env.FANOUT_METRICS_NAMESPACE || 'Fanout',

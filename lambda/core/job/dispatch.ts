@@ -153,11 +153,19 @@ export async function dispatchJob(
     control.onChunk?.(chunk);
     batch.push(chunk);
     if (batch.length >= SEND_BATCH) await sendBatch();
-    // Only where one long run would start a fresh chunk too (nothing left over from a byte
-    // overflow), so that the next run makes the same chunks.
-    if (chunker.pending > 0 || !control.shouldPause?.()) return false;
+    if (!control.shouldPause?.()) return false;
     await sendBatch();
-    paused = { line, chunks: chunker.count, accepted, invalid, lines, runs: run + 1 };
+    // A chunk cut by size leaves the URL that did not fit (the one on `line`) in the chunker:
+    // the checkpoint stops before it, so the next run starts its chunk with it, as one long run would.
+    const held = chunker.pending;
+    paused = {
+      line: held > 0 ? line - 1 : line,
+      chunks: chunker.count,
+      accepted: accepted - held,
+      invalid,
+      lines,
+      runs: run + 1,
+    };
     return true;
   };
 

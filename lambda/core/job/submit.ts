@@ -199,9 +199,9 @@ const sameRequest = (r: Partial<JobRequest>) =>
 
 /**
  * Stores a submission and starts its dispatch. Submitting the same request under the same
- * job id again is safe: while the job is still dispatching it starts the dispatcher again
- * (dispatch is idempotent, and this covers a first start that was lost), afterwards it is
- * a no-op. A different request under an existing id is refused with 409.
+ * job id again is safe: it starts a dispatch that was never started, and is otherwise a
+ * no-op (two dispatcher chains of one job would pause at different lines and overwrite each
+ * other's rejected-line segments). A different request under an existing id is refused with 409.
  */
 export async function submitJob(deps: SubmitDeps, submission: Submission): Promise<{ created: boolean }> {
   const { request, inline } = submission;
@@ -220,12 +220,12 @@ export async function submitJob(deps: SubmitDeps, submission: Submission): Promi
         `job ${request.jobId} already exists with a different request; choose another jobId`,
       );
     }
-    const state = await deps.jobs.get(request.jobId);
-    // Started before: leave it. Claimed but never started (the caller retried after a crash): start it.
-    if (state && state.status !== 'dispatching') return { created: false };
+    // The job row is created only once its dispatch was started, so a row means "started":
+    // leave it. Claimed but never started (a crash, or a start that failed): start it now.
+    if (await deps.jobs.get(request.jobId)) return { created: false };
   }
   if (inline) await deps.store.put(jobKeys.inlineInput(request.jobId), inline, 'application/gzip');
-  await deps.jobs.create(request.jobId, new Date(request.submittedAt));
   await deps.startDispatch(request.jobId);
+  await deps.jobs.create(request.jobId, new Date(request.submittedAt));
   return { created: claimed };
 }
