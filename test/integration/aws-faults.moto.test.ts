@@ -6,13 +6,12 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../lambda/adapters/aws/clients.js';
 import type { ChunkMessage } from '../../lambda/adapters/ports.js';
-import { decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
-import type { ResultRecord } from '../../lambda/core/record.js';
 import { LocalDeployment } from '../../lambda/local/local-deployment.js';
 import { TEST_CACHE } from '../helpers/cli-harness.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { type MotoServer, motoEnv, startMoto } from '../support/moto-server.js';
+import { scoreResults } from '../support/queue-checker.js';
 
 // Faults the pipeline must survive on a real S3/SQS/DynamoDB protocol (moto's server):
 // duplicate and concurrent deliveries, a worker that dies between writing its part and
@@ -93,18 +92,6 @@ async function submit(deployment: LocalDeployment, urls: string[], chunkSize: nu
 }
 
 /** The queue checker: expected lines vs the records in results.jsonl.gz. */
-async function score(deployment: LocalDeployment, jobId: string, expected: number) {
-  const data = await deployment.services.store.get(jobKeys.results(jobId));
-  const records = data ? decodeJsonlGz<ResultRecord>(data) : [];
-  const seen = new Map<number, number>();
-  for (const r of records) seen.set(r.line, (seen.get(r.line) ?? 0) + 1);
-  let lost = 0;
-  for (let line = 1; line <= expected; line += 1) if (!seen.has(line)) lost += 1;
-  const duplicated = [...seen.values()].filter((n) => n > 1).length;
-  const unexpected = [...seen.keys()].filter((line) => line < 1 || line > expected).length;
-  const state = await deployment.services.jobs.get(jobId);
-  return { lost, duplicated, unexpected, records: records.length, state };
-}
 
 const urlsOf = (tag: string, n: number, path = '/ok') =>
   Array.from({ length: n }, (_, i) => target.url(`${path}?${tag}=${i}`));
@@ -120,7 +107,7 @@ describe('duplicate and concurrent deliveries', () => {
     const jobId = await submit(deployment, urls, 50);
     const state = await deployment.runUntilFinished(jobId, { maxPolls: 300 });
     expect(state?.status).toBe('succeeded');
-    expect(await score(deployment, jobId, 400)).toMatchObject({
+    expect(await scoreResults(deployment.services.store, jobId, 400)).toMatchObject({
       lost: 0,
       duplicated: 0,
       unexpected: 0,
@@ -153,7 +140,7 @@ describe('a worker that dies after writing its part, before counting it', () => 
     const state = await deployment.runUntilFinished(jobId, { maxPolls: 300 });
     expect(crashes).toBe(1);
     expect(state?.status).toBe('succeeded');
-    expect(await score(deployment, jobId, 300)).toMatchObject({
+    expect(await scoreResults(deployment.services.store, jobId, 300)).toMatchObject({
       lost: 0,
       duplicated: 0,
       unexpected: 0,
@@ -218,7 +205,7 @@ describe('a worker process killed mid-chunk (SIGKILL)', () => {
 
     const state = await deployment.runUntilFinished(jobId, { maxPolls: 300 });
     expect(state?.status).toBe('succeeded');
-    expect(await score(deployment, jobId, 200)).toMatchObject({
+    expect(await scoreResults(deployment.services.store, jobId, 200)).toMatchObject({
       lost: 0,
       duplicated: 0,
       unexpected: 0,

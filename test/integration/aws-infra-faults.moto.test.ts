@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambda/adapters/aws/clients.js';
 import type { ChunkMessage } from '../../lambda/adapters/ports.js';
-import { decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
-import type { ResultRecord } from '../../lambda/core/record.js';
 import { LocalDeployment } from '../../lambda/local/local-deployment.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { FaultProxy, type FaultRule } from '../support/fault-proxy.js';
 import { type MotoServer, motoEnv, startMoto } from '../support/moto-server.js';
+import { scoreResults } from '../support/queue-checker.js';
 
 // Broken infrastructure, scored like a queue checker (expected lines vs the records in
 // results.jsonl.gz: lost, duplicated and unexpected must all be 0) on the moto-backed
@@ -70,20 +69,6 @@ async function submit(deployment: LocalDeployment, urls: string[], options: Reco
   } as Parameters<LocalDeployment['api']>[0]);
   expect(res.statusCode).toBe(202);
   return JSON.parse(res.body).jobId as string;
-}
-
-async function score(deployment: LocalDeployment, jobId: string, expected: number) {
-  const data = await deployment.services.store.get(jobKeys.results(jobId));
-  const records = data ? decodeJsonlGz<ResultRecord>(data) : [];
-  const seen = new Map<number, number>();
-  for (const r of records) seen.set(r.line, (seen.get(r.line) ?? 0) + 1);
-  let lost = 0;
-  for (let line = 1; line <= expected; line += 1) if (!seen.has(line)) lost += 1;
-  return {
-    lost,
-    duplicated: [...seen.values()].filter((n) => n > 1).length,
-    unexpected: [...seen.keys()].filter((line) => line < 1 || line > expected).length,
-  };
 }
 
 const CLEAN = { lost: 0, duplicated: 0, unexpected: 0 };
@@ -156,7 +141,7 @@ describe('the pipeline behind a faulty endpoint', () => {
       const jobId = await submit(deployment, urlsOf('faulty', 2000), { chunkSize: 50 });
       const state = await deployment.runUntilFinished(jobId, { maxPolls: 600 });
       expect(state?.status).toBe('succeeded');
-      expect(await score(deployment, jobId, 2000)).toEqual(CLEAN);
+      expect(await scoreResults(deployment.services.store, jobId, 2000)).toMatchObject(CLEAN);
       expect(state).toMatchObject({ chunksDone: 40, totalChunks: 40, urlsDone: 2000, urlsFailed: 0 });
       for (const rule of rules) expect(proxy.injected.get(rule.name), rule.name).toBeGreaterThan(0);
     } finally {
@@ -180,7 +165,7 @@ describe('a dispatcher that crashes half-way', () => {
     const state = await deployment.runUntilFinished(jobId, { maxPolls: 600 });
     expect(sends).toBeGreaterThan(5);
     expect(state?.status).toBe('succeeded');
-    expect(await score(deployment, jobId, 1000)).toEqual(CLEAN);
+    expect(await scoreResults(deployment.services.store, jobId, 1000)).toMatchObject(CLEAN);
     expect(state).toMatchObject({ chunksDone: 50, totalChunks: 50, urlsDone: 1000 });
   }, 180_000);
 });
@@ -199,7 +184,7 @@ describe('workers past their deadline mid-chunk', () => {
     });
     const state = await deployment.runUntilFinished(jobId, { maxPolls: 600 });
     expect(state?.status).toBe('succeeded');
-    expect(await score(deployment, jobId, 240)).toEqual(CLEAN);
+    expect(await scoreResults(deployment.services.store, jobId, 240)).toMatchObject(CLEAN);
     const checkpoints = await Promise.all(
       ['00000000', '00000001', '00000002', '00000003'].map((c) =>
         deployment.services.store.exists(jobKeys.checkpoint(jobId, c)),
