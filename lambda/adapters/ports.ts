@@ -27,6 +27,11 @@ export interface ChunkMessage {
 export interface ChunkQueue {
   /** Enqueues messages; resolves once every one is accepted (locally: waits for room). */
   send(messages: readonly ChunkMessage[]): Promise<void>;
+  /**
+   * Makes a received message visible again at once, for a message left unfinished on
+   * purpose (a worker out of time), instead of after the visibility timeout.
+   */
+  releaseNow?(receiptHandle: string): Promise<void>;
 }
 
 export const JOB_STATUSES = [

@@ -3,7 +3,7 @@ import { parseChunkMessage } from '../adapters/aws/sqs-chunk-queue.js';
 import type { JobOptions } from '../core/defaults.js';
 import { FetchEngine } from '../core/fetch/engine.js';
 import { jobKeys } from '../core/job/keys.js';
-import { processChunk } from '../core/job/process-chunk.js';
+import { ChunkDeadlineError, processChunk } from '../core/job/process-chunk.js';
 import type { ResultRecord } from '../core/record.js';
 import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
@@ -65,6 +65,18 @@ async function handleRecord(services: Services, record: SQSRecord, deadline: Abo
   if (outcome.claimedFinalize) await finishJob(services, message.jobId);
 }
 
+/** Makes a message left for later visible again at once; on failure it just waits out its timeout. */
+async function releaseNow(services: Services, record: SQSRecord): Promise<void> {
+  try {
+    await services.queue.releaseNow?.(record.receiptHandle);
+  } catch (err) {
+    log('warn', 'could not release a message early', {
+      messageId: record.messageId,
+      error: errorMessage(err),
+    });
+  }
+}
+
 /**
  * The worker Lambda: an SQS batch of chunk messages in, partial batch failures out.
  * Records are processed one after another (each chunk is already concurrent inside);
@@ -82,6 +94,7 @@ export function makeWorkerHandler(services: () => Services) {
       const remaining = stopAt - Date.now();
       if (remaining <= 0) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
+        await releaseNow(s, record);
         continue;
       }
       try {
@@ -92,6 +105,8 @@ export function makeWorkerHandler(services: () => Services) {
           error: errorMessage(err),
         });
         batchItemFailures.push({ itemIdentifier: record.messageId });
+        // Out of time, not broken: another worker may go on at once from the checkpoint.
+        if (err instanceof ChunkDeadlineError) await releaseNow(s, record);
       }
     }
     return { batchItemFailures };

@@ -96,6 +96,8 @@ describe('worker handler', () => {
     ];
     const response = await makeWorkerHandler(() => s)({ Records: records }, context(900));
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'slow' }, { itemIdentifier: 'later' }]);
+    // Both are made visible again at once: they wait for time, not for the visibility timeout.
+    expect(s.released).toEqual(['rh-slow', 'rh-later']);
     expect(await s.store.exists(jobKeys.checkpoint('j', '00000000'))).toBe(true);
     expect((await s.jobs.get('j'))?.chunksDone).toBe(0);
 

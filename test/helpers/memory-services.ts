@@ -15,6 +15,8 @@ export interface MemoryServices extends Services {
   dispatches: DispatchInvocation[];
   /** Completion events announced. */
   announced: JobSummary[];
+  /** Receipt handles of messages made visible again at once. */
+  released: string[];
 }
 
 /**
@@ -26,6 +28,7 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
   const sent: ChunkMessage[] = [];
   const dispatches: DispatchInvocation[] = [];
   const announced: JobSummary[] = [];
+  const released: string[] = [];
   return {
     config: readConfig({
       FANOUT_BUCKET: 'b',
@@ -39,6 +42,9 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
     queue: {
       send: async (messages) => {
         sent.push(...messages);
+      },
+      releaseNow: async (receiptHandle) => {
+        released.push(receiptHandle);
       },
     },
     openSource: async (url) => {
@@ -59,5 +65,6 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
     sent,
     dispatches,
     announced,
+    released,
   };
 }

@@ -49,7 +49,7 @@ async function deploy(
       queueName: `${name}-chunks`,
       dlqName: `${name}-dlq`,
       tableName: `${name}-jobs`,
-      maxReceiveCount: 10,
+      maxReceiveCount: 30,
       visibilityTimeoutSeconds: 2,
     },
     workers: 3,

@@ -1,5 +1,6 @@
 import {
   type BatchResultErrorEntry,
+  ChangeMessageVisibilityCommand,
   type MessageAttributeValue,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
@@ -68,6 +69,17 @@ export class SqsChunkQueue implements ChunkQueue {
       const reasons = lost.map((l) => `${l.chunkId}: ${l.reason}`).join('; ');
       throw new Error(`could not send chunks ${ids} to ${this.queueUrl}: ${reasons}`);
     }
+  }
+
+  /** Sets the message's visibility timeout to 0, so the next receive may take it. */
+  async releaseNow(receiptHandle: string): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
   }
 
   /** Sends one batch, retrying only the entries SQS failed; returns those that never went. */
