@@ -11,6 +11,8 @@ const BY_CODE: Record<string, [FetchErrorCode, boolean]> = {
   EPIPE: ['CONNECTION_RESET', true],
   UND_ERR_SOCKET: ['CONNECTION_RESET', true],
   UND_ERR_CLOSED: ['CONNECTION_RESET', true],
+  // A response with Connection: close whose socket ends before its Content-Length is complete.
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: ['CONNECTION_RESET', true],
   ECONNABORTED: ['CONNECTION_RESET', true],
   EHOSTUNREACH: ['NETWORK', true],
   ENETUNREACH: ['NETWORK', true],
@@ -57,6 +59,11 @@ export function toFetchError(err: unknown, url?: string): FetchError {
   const known = BY_CODE[code];
   if (known) return new FetchError(known[0], message, { url, retryable: known[1], cause: err });
   if (code.startsWith('HPE_') || e?.name === 'HTTPParserError') {
+    // llhttp reports a socket that ended inside a message (a truncated chunked body) as
+    // "Invalid EOF state"; undici leaves such parser errors without a code. It is a cut-off.
+    if (code === 'HPE_INVALID_EOF_STATE' || message.includes('(Invalid EOF state)')) {
+      return new FetchError('CONNECTION_RESET', message, { url, retryable: true, cause: err });
+    }
     return new FetchError('PROTOCOL', message, { url, cause: err });
   }
   if (code.startsWith('Z_') || code.startsWith('ERR_ZSTD') || code.startsWith('ERR_ZLIB')) {

@@ -12,6 +12,8 @@ describe('toFetchError', () => {
     ['ECONNREFUSED', 'CONNECTION_REFUSED', true],
     ['ECONNRESET', 'CONNECTION_RESET', true],
     ['UND_ERR_SOCKET', 'CONNECTION_RESET', true],
+    ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'CONNECTION_RESET', true],
+    ['HPE_INVALID_EOF_STATE', 'CONNECTION_RESET', true],
     ['EMFILE', 'RESOURCE_EXHAUSTED', true],
     ['ENFILE', 'RESOURCE_EXHAUSTED', true],
     ['ENOBUFS', 'RESOURCE_EXHAUSTED', true],
@@ -29,6 +31,16 @@ describe('toFetchError', () => {
     expect(err.code).toBe(expected);
     expect(err.retryable).toBe(retryable);
     expect(err.url).toBe('http://x/');
+  });
+
+  it('a parser error without a code that says the socket ended mid-message is a cut-off', () => {
+    const err = Object.assign(
+      new Error('Response does not match the HTTP/1.1 protocol (Invalid EOF state)'),
+      {
+        name: 'HTTPParserError',
+      },
+    );
+    expect(toFetchError(err)).toMatchObject({ code: 'CONNECTION_RESET', retryable: true });
   });
 
   it('passes FetchErrors through', () => {
