@@ -1,6 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { FanoutError } from '../core/errors.js';
 import { EXIT, getExitCode } from './exit-codes.js';
+import {
+  cancelCommand,
+  jobsCommand,
+  resultsCommand,
+  retryCommand,
+  statusCommand,
+  submitCommand,
+} from './remote/index.js';
 import { runCommand } from './run-command.js';
 
 /** Builds the `fanout` program. */
@@ -8,7 +16,13 @@ export function buildProgram(): Command {
   const program = new Command('fanout')
     .description('fetch large lists of URLs, politely and safely, on this machine or on AWS')
     .version('0.1.0')
-    .addCommand(runCommand());
+    .addCommand(runCommand())
+    .addCommand(submitCommand())
+    .addCommand(statusCommand())
+    .addCommand(resultsCommand())
+    .addCommand(cancelCommand())
+    .addCommand(jobsCommand())
+    .addCommand(retryCommand());
   // Every command reports usage errors the same way: a hint to stderr, exit code 2.
   for (const command of [program, ...program.commands]) {
     command.showHelpAfterError('(run with --help for usage)').exitOverride();

@@ -16,7 +16,7 @@ import { ProgressLine } from './progress-line.js';
 import { renderSummary } from './summary-screen.js';
 
 /** The flags of `fanout run`, as commander hands them over. */
-interface RunFlags {
+export interface RunFlags {
   out: string;
   jobId?: string;
   format: InputFormat;
@@ -159,26 +159,33 @@ export function optionsFromFlags(flags: RunFlags): JobOptions {
   }
 }
 
+/** The job option each `fanout run` flag sets, by the flag's commander attribute name. */
+export const JOB_OPTION_OF = {
+  concurrency: 'concurrency',
+  perHost: 'perHost',
+  timeout: 'timeoutMs',
+  connectTimeout: 'connectTimeoutMs',
+  headersTimeout: 'headersTimeoutMs',
+  bodyTimeout: 'bodyTimeoutMs',
+  retries: 'retries',
+  maxRedirects: 'maxRedirects',
+  maxBody: 'maxBodyBytes',
+  body: 'body',
+  method: 'method',
+  chunkSize: 'chunkSize',
+  dedupe: 'dedupe',
+  allowPrivate: 'allowPrivate',
+  allow: 'allow',
+  userAgent: 'userAgent',
+} as const satisfies Partial<Record<keyof RunFlags, keyof JobOptions>>;
+
 function resolveFlags(flags: RunFlags): JobOptions {
-  const given: Record<string, unknown> = {
-    concurrency: flags.concurrency,
-    perHost: flags.perHost,
-    timeoutMs: flags.timeout,
-    connectTimeoutMs: flags.connectTimeout,
-    headersTimeoutMs: flags.headersTimeout,
-    bodyTimeoutMs: flags.bodyTimeout,
-    retries: flags.retries,
-    maxRedirects: flags.maxRedirects,
-    maxBodyBytes: flags.maxBody,
-    body: flags.body,
-    method: flags.method,
-    chunkSize: flags.chunkSize,
-    dedupe: flags.dedupe ?? false,
-    allowPrivate: flags.allowPrivate ?? false,
-    allow: flags.allow ?? [],
-    userAgent: flags.userAgent,
-  };
-  return resolveOptions(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)));
+  const given: Record<string, unknown> = { dedupe: false, allowPrivate: false, allow: [] };
+  for (const [attribute, option] of Object.entries(JOB_OPTION_OF)) {
+    const value = flags[attribute as keyof RunFlags];
+    if (value !== undefined) given[option] = value;
+  }
+  return resolveOptions(given);
 }
 
 async function runAction(input: string, flags: RunFlags): Promise<number> {

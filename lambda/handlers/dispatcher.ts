@@ -1,32 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { Context, S3Event } from 'aws-lambda';
 import { InputError } from '../core/errors.js';
 import { type DispatchCheckpoint, dispatchJob } from '../core/job/dispatch.js';
 import type { JobRequest } from '../core/job/job-request.js';
-import { INPUTS_PREFIX, jobKeys } from '../core/job/keys.js';
+import { INPUTS_PREFIX, jobKeys, uploadJobId } from '../core/job/keys.js';
 import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
 import { awsServices, type DispatchInvocation, once, type Services } from './services.js';
 
 type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
-
-/**
- * The job id of an uploaded list: the same object (key and ETag) always gives the same id,
- * so Lambda's retry of a crashed dispatch resumes the same job instead of starting another.
- */
-export function uploadJobId(key: string, etag: string): string {
-  const base = key
-    .slice(INPUTS_PREFIX.length)
-    .replace(/\.(gz)$/, '')
-    .replace(/\.[a-z]+$/, '');
-  const name =
-    base
-      .replace(/[^A-Za-z0-9._-]+/g, '-')
-      .replace(/^[^A-Za-z0-9]+/, '')
-      .slice(0, 80) || 'upload';
-  const digest = createHash('sha256').update(`${key}\n${etag}`).digest('hex').slice(0, 12);
-  return `${name}-${digest}`;
-}
 
 /**
  * One dispatcher run. When the invocation's time runs short, the run stops at a chunk

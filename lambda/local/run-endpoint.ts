@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { createAwsClients } from '../adapters/aws/clients.js';
+import { createAwsClients, localEndpointCredentials } from '../adapters/aws/clients.js';
 import type { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import type { JobState, ObjectStore } from '../adapters/ports.js';
 import type { JobOptions } from '../core/defaults.js';
@@ -35,13 +35,6 @@ export interface EndpointResult {
   summary: JobSummary | null;
 }
 
-/** Static credentials for a local endpoint, unless the environment provides real ones. */
-function localCredentials() {
-  const { AWS_ACCESS_KEY_ID, AWS_PROFILE } = process.env;
-  if (AWS_ACCESS_KEY_ID || AWS_PROFILE) return undefined;
-  return { accessKeyId: 'fanout-local', secretAccessKey: 'fanout-local' };
-}
-
 /**
  * `fanout run --endpoint`: the whole AWS pipeline against an AWS-compatible endpoint. It
  * creates the bucket, queues and table when missing (LocalDeployment), uploads the list,
@@ -61,7 +54,7 @@ export async function runOnEndpoint(job: EndpointJob): Promise<EndpointResult> {
 }
 
 async function runHandlers(job: EndpointJob): Promise<EndpointResult> {
-  const credentials = localCredentials();
+  const credentials = localEndpointCredentials();
   const clients = createAwsClients({
     endpoint: job.endpoint,
     ...(job.region && { region: job.region }),
@@ -75,7 +68,7 @@ async function runHandlers(job: EndpointJob): Promise<EndpointResult> {
   });
   const { services } = deployment;
   const { bucket } = services.config;
-  const inputKey = `${jobKeys.prefix(job.jobId)}input/${job.source === '-' ? 'stdin' : basename(job.source)}`;
+  const inputKey = jobKeys.uploadedInput(job.jobId, job.source === '-' ? 'stdin' : basename(job.source));
   await services.store.putStream(inputKey, job.input);
   const request = {
     jobId: job.jobId,

@@ -1,4 +1,4 @@
-import type { SQSRecord } from 'aws-lambda';
+import type { S3Event, SQSRecord } from 'aws-lambda';
 import type { FetchErrorCode } from '../../lambda/core/errors.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
 
@@ -52,5 +52,34 @@ export function makeSqsRecord(
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:fanout-chunks',
     awsRegion: 'us-east-1',
+  };
+}
+
+/** An S3 ObjectCreated notification for one object, as S3 sends it: the key URL-encoded, the ETag bare. */
+export function makeS3Event(bucket: string, key: string, eTag: string, region = 'us-east-1'): S3Event {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: region,
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'local' },
+        requestParameters: { sourceIPAddress: '127.0.0.1' },
+        responseElements: { 'x-amz-request-id': 'local', 'x-amz-id-2': 'local' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'inputs',
+          bucket: { name: bucket, ownerIdentity: { principalId: 'local' }, arn: `arn:aws:s3:::${bucket}` },
+          object: {
+            key: encodeURIComponent(key).replace(/%2F/g, '/'),
+            size: 0,
+            eTag: eTag.replace(/"/g, ''),
+            sequencer: '0',
+          },
+        },
+      },
+    ],
   };
 }

@@ -1,15 +1,14 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../lambda/adapters/aws/clients.js';
 import { decodeJsonl, decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
-import { jobKeys } from '../../lambda/core/job/keys.js';
+import { jobKeys, uploadJobId } from '../../lambda/core/job/keys.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
 import type { JobSummary } from '../../lambda/core/summary.js';
-import { uploadJobId } from '../../lambda/handlers/dispatcher.js';
 import type { Services } from '../../lambda/handlers/services.js';
 import { LocalDeployment } from '../../lambda/local/local-deployment.js';
+import { makeS3Event } from '../helpers/factories.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { type MotoServer, motoEnv, startMoto } from '../support/moto-server.js';
 
@@ -75,29 +74,6 @@ async function api(method: string, path: string, body?: unknown) {
   return {
     status: res.statusCode, // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
     body: JSON.parse(res.body) as Record<string, any>,
-  };
-}
-
-function s3Event(key: string, eTag: string): S3Event {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'local' },
-        requestParameters: { sourceIPAddress: '127.0.0.1' },
-        responseElements: { 'x-amz-request-id': 'local', 'x-amz-id-2': 'local' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'inputs',
-          bucket: { name: BUCKET, ownerIdentity: { principalId: 'local' }, arn: `arn:aws:s3:::${BUCKET}` },
-          object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: 0, eTag, sequencer: '0' },
-        },
-      },
-    ],
   };
 }
 
@@ -218,7 +194,7 @@ describe('an uploaded list through dispatcher → SQS → workers → finalize',
     lines.push('not a url', 'ftp://nope/');
     const key = 'inputs/one-thousand.txt';
     const eTag = await upload(key, `${lines.join('\n')}\n`);
-    await deployment.dispatcher(s3Event(key, eTag), lambdaContext);
+    await deployment.dispatcher(makeS3Event(BUCKET, key, eTag), lambdaContext);
     const jobId = uploadJobId(key, eTag);
     const manifest = JSON.parse((await readObject(jobKeys.manifest(jobId))).toString());
     expect(manifest).toMatchObject({ accepted: 1000, invalid: 2, chunks: 4 });
@@ -244,8 +220,8 @@ describe('an uploaded list through dispatcher → SQS → workers → finalize',
       key,
       Array.from({ length: 600 }, (_, i) => target.url(`/ok?t=${i}`)).join('\n'),
     );
-    await deployment.dispatcher(s3Event(key, eTag), lambdaContext);
-    await deployment.dispatcher(s3Event(key, eTag), lambdaContext);
+    await deployment.dispatcher(makeS3Event(BUCKET, key, eTag), lambdaContext);
+    await deployment.dispatcher(makeS3Event(BUCKET, key, eTag), lambdaContext);
     const jobId = uploadJobId(key, eTag);
     await runWorkers(jobId);
     const records = decodeJsonlGz<ResultRecord>(await readObject(jobKeys.results(jobId)));

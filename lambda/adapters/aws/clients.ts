@@ -46,6 +46,16 @@ export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
   };
 }
 
+/**
+ * Dummy static credentials for a local AWS-compatible endpoint, unless the environment names
+ * real ones (AWS_ACCESS_KEY_ID or AWS_PROFILE): local endpoints accept any signature.
+ */
+export function localEndpointCredentials(): AwsClientConfig['credentials'] {
+  const { AWS_ACCESS_KEY_ID, AWS_PROFILE } = process.env;
+  if (AWS_ACCESS_KEY_ID || AWS_PROFILE) return undefined;
+  return { accessKeyId: 'fanout-local', secretAccessKey: 'fanout-local' };
+}
+
 let shared: AwsClients | undefined;
 
 /** The process-wide clients, built once on first use (Lambda handlers call this at module scope). */

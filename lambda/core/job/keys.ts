@@ -1,4 +1,5 @@
 /** The bucket layout of DESIGN.md, in one place. Local mode writes the same tree under --out. */
+import { createHash } from 'node:crypto';
 
 export const INPUTS_PREFIX = 'inputs/';
 
@@ -18,6 +19,8 @@ export const jobKeys = {
   /** Rejected lines of one dispatch run; the last run joins them into invalid.jsonl.gz. */
   invalidSegment: (jobId: string, run: number) =>
     `${job(jobId)}/dispatch/invalid-${String(run).padStart(5, '0')}.jsonl.gz`,
+  /** A list file uploaded for one job (by `fanout run --endpoint` and `fanout submit`). */
+  uploadedInput: (jobId: string, fileName: string) => `${job(jobId)}/input/${fileName}`,
   /** An inline list given to the API, as JSONL. */
   inlineInput: (jobId: string) => `${job(jobId)}/input.jsonl.gz`,
   body: (jobId: string, sha256: string) => `${job(jobId)}/bodies/${sha256}`,
@@ -56,4 +59,24 @@ export function newJobId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const random = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
   return `${stamp}-${random}`;
+}
+
+/**
+ * The job id of an uploaded list: the same object (key and ETag) always gives the same id,
+ * so Lambda's retry of a crashed dispatch resumes the same job instead of starting another.
+ */
+export function uploadJobId(key: string, etag: string): string {
+  const base = key
+    .slice(INPUTS_PREFIX.length)
+    .replace(/\.(gz)$/, '')
+    .replace(/\.[a-z]+$/, '');
+  const name =
+    base
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 80) || 'upload';
+  // S3 notifications carry the ETag bare, PutObject answers it quoted: both give one id.
+  const bare = etag.replace(/"/g, '');
+  const digest = createHash('sha256').update(`${key}\n${bare}`).digest('hex').slice(0, 12);
+  return `${name}-${digest}`;
 }

@@ -1,0 +1,93 @@
+import { FINAL_STATUSES, type JobState, type JobStatus } from '../../adapters/ports.js';
+import { jobKeys } from '../../core/job/keys.js';
+import { EXIT, type ExitCode, getExitCode } from '../exit-codes.js';
+
+/** A job as `GET /jobs/{id}` shows it; read from the job table when there is no API. */
+export interface JobView {
+  jobId: string;
+  status: JobStatus;
+  error?: string;
+  cancelRequested: boolean;
+  createdAt: string;
+  updatedAt: string;
+  progress: {
+    chunksDone: number;
+    totalChunks: number | null;
+    accepted: number;
+    invalid: number;
+    urlsDone: number;
+    urlsFailed: number;
+  };
+  /** Where the results are: s3:// locations, and presigned links once the job has finished (API only). */
+  results?: Record<string, { s3: string; url?: string }>;
+}
+
+/** The view of a job table item, with the result locations when the bucket is known. */
+export function viewOfState(state: JobState, bucket?: string): JobView {
+  const { jobId, status, chunksDone, totalChunks, accepted, invalid, urlsDone, urlsFailed } = state;
+  const files = {
+    results: jobKeys.results,
+    summary: jobKeys.summary,
+    failed: jobKeys.failed,
+    invalid: jobKeys.invalid,
+  };
+  return {
+    jobId,
+    status,
+    ...(state.error !== undefined && { error: state.error }),
+    cancelRequested: state.cancelRequested === true,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    progress: { chunksDone, totalChunks, accepted, invalid, urlsDone, urlsFailed },
+    ...(bucket && {
+      results: Object.fromEntries(
+        Object.entries(files).map(([name, key]) => [name, { s3: `s3://${bucket}/${key(jobId)}` }]),
+      ),
+    }),
+  };
+}
+
+/** Whether nothing more will happen to the job. */
+export const isFinal = (view: Pick<JobView, 'status'>): boolean => FINAL_STATUSES.includes(view.status);
+
+/**
+ * The exit code a job's state stands for, as `fanout run` uses them: 0 succeeded,
+ * 1 completed with errors, 4 failed, 130 cancelled; 0 while the job is still going.
+ */
+export function exitCodeOf(view: Pick<JobView, 'status'>): ExitCode {
+  switch (view.status) {
+    case 'succeeded':
+    case 'completed_with_errors':
+      return getExitCode({ kind: 'finished', status: view.status, interrupted: false });
+    case 'cancelled':
+      return EXIT.INTERRUPTED;
+    case 'failed':
+      return EXIT.FAILED;
+    default:
+      return EXIT.OK;
+  }
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+/** "1,234 of 5,000 URLs done, 12 failed" (the total once dispatch has counted it). */
+export function progressText(view: JobView): string {
+  const { urlsDone, urlsFailed, accepted, totalChunks } = view.progress;
+  const total = totalChunks === null ? `${n(accepted)}+` : n(accepted);
+  return `${n(urlsDone)} of ${total} URLs done, ${n(urlsFailed)} failed`;
+}
+
+/** The few lines `fanout status` prints. */
+export function renderJob(view: JobView): string {
+  const { progress } = view;
+  const chunks = `${n(progress.chunksDone)} of ${progress.totalChunks === null ? '?' : n(progress.totalChunks)}`;
+  const lines = [
+    `job ${view.jobId}: ${view.status}${view.cancelRequested && !isFinal(view) ? ' (cancel requested)' : ''}`,
+    `  urls      ${progressText(view)}, ${n(progress.invalid)} invalid lines`,
+    `  chunks    ${chunks}`,
+    `  created   ${view.createdAt} · updated ${view.updatedAt}`,
+  ];
+  if (view.error) lines.push(`  error     ${view.error}`);
+  if (view.results && isFinal(view)) lines.push(`  results   ${view.results.results?.s3 ?? ''}`);
+  return lines.join('\n');
+}
