@@ -2,7 +2,14 @@
 export type LogSink = (line: string, level: LogLevel | 'metric') => void;
 export type LogLevel = 'info' | 'warn' | 'error';
 
-const STDOUT: LogSink = (line) => process.stdout.write(line);
+const RANK: Record<LogLevel | 'metric', number> = { info: 0, warn: 1, error: 2, metric: 0 };
+/** FANOUT_LOG_LEVEL: the least level written to stdout (info, warn, error), or off. @default info */
+const LEAST = { info: 0, warn: 1, error: 2, off: 3 }[process.env.FANOUT_LOG_LEVEL ?? 'info'] ?? 0;
+
+const STDOUT: LogSink = (line, level) => {
+  // Metrics are written unless logging is off: CloudWatch reads them from the log.
+  if (RANK[level] >= LEAST || (level === 'metric' && LEAST < 3)) process.stdout.write(line);
+};
 let sink: LogSink = STDOUT;
 
 /** Sends the handlers' log and metric lines elsewhere (the CLI runs handlers in-process); none restores stdout. */
