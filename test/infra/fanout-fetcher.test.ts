@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FanoutFetcher, JOB_FINISHED_EVENT, RETENTION_TAG } from '../../infra/fanout-fetcher.js';
 import { createJobTableInput } from '../../lambda/adapters/aws/dynamo-job-store.js';
 import { DEFAULT_OPTIONS } from '../../lambda/core/defaults.js';
+import { type RequiredVariable, readConfig } from '../../lambda/handlers/config.js';
 import { FINISHED_EVENT } from '../../lambda/handlers/services.js';
 import { logicalId, permissionsOf, testApp } from './cdk-test-app.js';
 
@@ -554,5 +555,42 @@ describe('props', () => {
     expect(message).toMatch(/^ {2}- workerTimeout must be/m);
     expect(message).toMatch(/^ {2}- maxWorkerConcurrency must be/m);
     expect(stack.node.findChild('Fanout').node.children).toHaveLength(0);
+  });
+});
+
+describe('the handlers accept the environment the stack gives them', () => {
+  // Each handler reads its configuration at cold start and throws naming what is wrong:
+  // what the construct writes must pass that check, for the defaults and for turned props.
+  const required: Record<string, RequiredVariable[]> = {
+    api: ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_DISPATCHER_FUNCTION'],
+    dispatcher: ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_QUEUE_URL'],
+    worker: ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_QUEUE_URL'],
+    'dead-letters': ['FANOUT_BUCKET', 'FANOUT_TABLE'],
+  };
+  /** The variables as Lambda would see them: CloudFormation references become their resolved names. */
+  const resolved = (variables: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : `resolved-${name}`,
+      ]),
+    );
+
+  it.each(Object.keys(required))('%s, with the defaults and with custom props', (name) => {
+    for (const [t, f] of [
+      [template, fetcher],
+      [customTemplate, custom],
+    ] as const) {
+      const fn = {
+        api: f.apiHandler,
+        dispatcher: f.dispatcher,
+        worker: f.worker,
+        'dead-letters': f.deadLetterHandler,
+      }[name];
+      if (!fn) continue;
+      const env = { ...resolved(envOf(t, fn)), AWS_LAMBDA_FUNCTION_NAME: `fanout-${name}` };
+      const config = readConfig(env, required[name]);
+      expect(config.bucket).toBe('resolved-FANOUT_BUCKET');
+    }
   });
 });
