@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { type ChunkQueue, isComplete, type JobStore, type ObjectStore } from '../../adapters/ports.js';
@@ -25,6 +26,8 @@ export interface DispatchCheckpoint {
   lines: number;
   /** Runs so far (each wrote one segment of rejected lines). */
   runs: number;
+  /** The chain of runs this one continues: its segments are named after it. */
+  chain: string;
 }
 
 /** How one dispatch run is steered; every field is optional. */
@@ -116,6 +119,7 @@ export async function dispatchJob(
   const { resume } = control;
   const segmented = resume !== undefined || control.shouldPause !== undefined;
   const run = resume?.runs ?? 0;
+  const chain = resume?.chain ?? randomUUID().slice(0, 8);
   const events = parseInput(source, {
     format: request.format,
     filename: request.source,
@@ -131,7 +135,7 @@ export async function dispatchJob(
   }
 
   const invalidOut = createGzip();
-  const invalidKey = segmented ? jobKeys.invalidSegment(jobId, run) : jobKeys.invalid(jobId);
+  const invalidKey = segmented ? jobKeys.invalidSegment(jobId, chain, run) : jobKeys.invalid(jobId);
   const invalidUpload = deps.store.putStream(invalidKey, invalidOut, 'application/gzip');
   const chunker = new Chunker(options.chunkSize, INPUT_LIMITS.maxChunkBytes, resume?.chunks ?? 0);
   let batch: Chunk[] = [];
@@ -165,6 +169,7 @@ export async function dispatchJob(
       invalid,
       lines,
       runs: run + 1,
+      chain,
     };
     return true;
   };
@@ -204,7 +209,7 @@ export async function dispatchJob(
   }
 
   if (accepted === 0 && invalid === 0) throw emptyInput(request);
-  if (segmented) await joinInvalidSegments(deps.store, jobId, run + 1);
+  if (segmented) await joinInvalidSegments(deps.store, jobId, chain, run + 1);
   const manifest: JobManifest = {
     jobId,
     lines,
@@ -221,10 +226,15 @@ export async function dispatchJob(
 }
 
 /** invalid.jsonl.gz from the runs' segments, in order (gzip members concatenate). */
-async function joinInvalidSegments(store: ObjectStore, jobId: string, runs: number): Promise<void> {
+async function joinInvalidSegments(
+  store: ObjectStore,
+  jobId: string,
+  chain: string,
+  runs: number,
+): Promise<void> {
   async function* segments(): AsyncGenerator<Buffer> {
     for (let run = 0; run < runs; run += 1) {
-      const key = jobKeys.invalidSegment(jobId, run);
+      const key = jobKeys.invalidSegment(jobId, chain, run);
       const segment = await store.get(key);
       if (!segment) throw new Error(`${key} is missing`);
       yield segment;

@@ -16,9 +16,12 @@ export const jobKeys = {
   checkpoint: (jobId: string, chunkId: string) => `${job(jobId)}/checkpoints/${chunkId}.jsonl.gz`,
   /** Where a dispatch that continues in another invocation keeps its place. */
   dispatchCheckpoint: (jobId: string) => `${job(jobId)}/dispatch/checkpoint.json`,
-  /** Rejected lines of one dispatch run; the last run joins them into invalid.jsonl.gz. */
-  invalidSegment: (jobId: string, run: number) =>
-    `${job(jobId)}/dispatch/invalid-${String(run).padStart(5, '0')}.jsonl.gz`,
+  /**
+   * Rejected lines of one run of a dispatch chain; the chain's last run joins its segments
+   * into invalid.jsonl.gz. Two chains of one job (a duplicated S3 event) keep apart.
+   */
+  invalidSegment: (jobId: string, chain: string, run: number) =>
+    `${job(jobId)}/dispatch/invalid-${chain}-${String(run).padStart(5, '0')}.jsonl.gz`,
   /** A list file uploaded for one job (by `fanout run --endpoint` and `fanout submit`). */
   uploadedInput: (jobId: string, fileName: string) => `${job(jobId)}/input/${fileName}`,
   /** An inline list given to the API, as JSONL. */

@@ -193,6 +193,21 @@ describe.each(CASES)('dispatch paused and resumed: $name', (c) => {
     );
   });
 
+  it('two chains of one job (a duplicated S3 event) pausing at different chunks keep their rejected lines apart', async () => {
+    const request = requestFor(c);
+    const whole = await uninterrupted(request, c.input);
+    const d = deps();
+    let a: DispatchResult | null = null;
+    let b: DispatchResult | null = null;
+    for (let step = 0; step < 1000 && !(a && !a.paused && b && !b.paused); step += 1) {
+      if (!a || a.paused) a = await runOnce(d, request, c.input, 1, a?.paused ?? undefined);
+      if (!b || b.paused) b = await runOnce(d, request, c.input, 3, b?.paused ?? undefined);
+    }
+    expect(a?.paused).toBeNull();
+    expect(b?.paused).toBeNull();
+    expect((await finalFiles(d)).invalid).toEqual(whole.files.invalid);
+  });
+
   it('invalid.jsonl.gz holds every rejected line once, in input order', async () => {
     const request = requestFor(c);
     const steps = await inSteps(request, c.input, 2);
@@ -218,7 +233,10 @@ describe.each(CASES)('dispatch paused and resumed: $name', (c) => {
       const retried = await runOnce(d, request, c.input, 3, resume);
       const retriedSent = d.queue.sent.slice(middle);
       expect(shapeOf(retriedSent)).toEqual(shapeOf(firstSent));
-      expect(retried.paused).toEqual(first.paused);
+      // A retried first run starts a chain of its own; a later run carries its chain on.
+      const place = (r: DispatchResult) => (r.paused ? { ...r.paused, chain: undefined } : null);
+      expect(place(retried)).toEqual(place(first));
+      if (resume) expect(retried.paused?.chain ?? resume.chain).toBe(resume.chain);
       perRun.push(firstSent);
       finished = retried.paused === null;
       if (retried.paused) resume = retried.paused;
@@ -259,7 +277,11 @@ describe('dispatch checkpoints', () => {
     const steps = await inSteps(request, c.input, 3);
     const runs = steps.checkpoints.length + 1;
     const segments = steps.d.store.keys(`jobs/${JOB}/dispatch/invalid-`);
-    expect(segments).toEqual(Array.from({ length: runs }, (_, run) => jobKeys.invalidSegment(JOB, run)));
+    const chain = steps.checkpoints[0]?.chain ?? '';
+    expect(steps.checkpoints.every((checkpoint) => checkpoint.chain === chain)).toBe(true);
+    expect(segments).toEqual(
+      Array.from({ length: runs }, (_, run) => jobKeys.invalidSegment(JOB, chain, run)),
+    );
     const joined = segments.flatMap((key) =>
       decodeJsonlGz<InvalidLine>(steps.d.store.objects.get(key) ?? Buffer.alloc(0)),
     );
@@ -277,7 +299,15 @@ describe('dispatch checkpoints', () => {
       ...always,
       resume: first.paused ?? undefined,
     });
-    expect(second.paused).toEqual({ line: 8, chunks: 2, accepted: 8, invalid: 0, lines: 8, runs: 2 });
+    expect(second.paused).toEqual({
+      line: 8,
+      chunks: 2,
+      accepted: 8,
+      invalid: 0,
+      lines: 8,
+      runs: 2,
+      chain: first.paused?.chain,
+    });
     const sentBefore = d.queue.sent.length;
     const last = await dispatchJob(d, request, streamOf(input), {
       ...always,
