@@ -15,8 +15,16 @@ export function chunkIdAt(index: number): string {
   return String(index).padStart(CHUNK_ID_WIDTH, '0');
 }
 
+/** Printable ASCII but `"` and `\`: a string of these serialises to itself in quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** Serialised size of an item as it sits in a chunk message (JSON plus a comma). */
-function itemBytes(item: InputItem): number {
+export function itemBytes(item: InputItem): number {
+  // The common item, {line, url} with a plain ASCII URL, serialises to
+  // {"line":<line>,"url":"<url>"} whose size is known without serialising it.
+  if (item.id === undefined && item.meta === undefined && PLAIN.test(item.url)) {
+    return item.url.length + String(item.line).length + 19;
+  }
   return Buffer.byteLength(JSON.stringify(item)) + 1;
 }
 

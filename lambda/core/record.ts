@@ -53,8 +53,28 @@ export interface InvalidLine {
   raw: string;
 }
 
-/** The record of an item before anything happened to it: no response, no error yet. */
-export function blankRecord(item: InputItem): ResultRecord {
+/**
+ * The record of an item before anything happened to it: no response, no error yet.
+ * `start` defaults to now; the engine fills it in when the first attempt starts.
+ */
+export function blankRecord(item: InputItem, start = new Date().toISOString()): ResultRecord {
+  const timings = { start, ttfbMs: null, totalMs: 0 };
+  // Most items have neither id nor meta: one literal, one object shape, no spreads.
+  if (item.id === undefined && item.meta === undefined) {
+    return {
+      url: item.url,
+      line: item.line,
+      finalUrl: null,
+      status: null,
+      redirects: 0,
+      contentType: null,
+      bytes: 0,
+      sha256: null,
+      timings,
+      attempts: 0,
+      error: null,
+    };
+  }
   return {
     url: item.url,
     ...(item.id !== undefined && { id: item.id }),
@@ -66,7 +86,7 @@ export function blankRecord(item: InputItem): ResultRecord {
     contentType: null,
     bytes: 0,
     sha256: null,
-    timings: { start: new Date().toISOString(), ttfbMs: null, totalMs: 0 },
+    timings,
     attempts: 0,
     error: null,
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Chunk, Chunker, chunkIdAt } from '../../lambda/core/chunker.js';
+import { type Chunk, Chunker, chunkIdAt, itemBytes } from '../../lambda/core/chunker.js';
 import type { InputItem } from '../../lambda/core/record.js';
 
 const items = (n: number, urlLength = 30): InputItem[] =>
@@ -57,5 +57,20 @@ describe('Chunker', () => {
 
   it('is deterministic: the same input gives the same chunks', () => {
     expect(chunkAll(items(333), 10, 3000)).toEqual(chunkAll(items(333), 10, 3000));
+  });
+
+  it.each<[string, InputItem]>([
+    ['a plain URL', { line: 1, url: 'https://e.com/a?b=c&d=e#f' }],
+    ['a big line number', { line: 123_456_789, url: 'http://x.y/' }],
+    ['a quote', { line: 2, url: 'https://e.com/"q"' }],
+    ['a backslash', { line: 3, url: 'https://e.com/a\\b' }],
+    ['a control character', { line: 4, url: 'https://e.com/\u0001' }],
+    ['DEL', { line: 5, url: 'https://e.com/\u007f' }],
+    ['non-ASCII', { line: 6, url: 'https://bücher.example/ü' }],
+    ['an astral character', { line: 7, url: 'https://e.com/😀' }],
+    ['a lone surrogate', { line: 8, url: 'https://e.com/\ud800' }],
+    ['an id and meta', { line: 9, url: 'https://e.com/', id: 'x', meta: { a: 1 } }],
+  ])('counts the serialised bytes of an item with %s exactly', (_, item) => {
+    expect(itemBytes(item)).toBe(Buffer.byteLength(JSON.stringify(item)) + 1);
   });
 });

@@ -139,10 +139,16 @@ function inCidr(address: IPv4 | IPv6, [network, bits]: Cidr): boolean {
   return false;
 }
 
+/** Verdicts remembered per policy; past this many distinct addresses the memory starts over. */
+const VERDICT_CACHE_SIZE = 4096;
+
 /** Decides whether fanout may connect to an IP address. */
 export class AddressPolicy {
   readonly #allowPrivate: boolean;
   readonly #allow: readonly Cidr[];
+  // A policy never changes, so an address's verdict never does: parsing and range matching
+  // run once per distinct address, not once per request and connection.
+  readonly #verdicts = new Map<string, string | null>();
 
   constructor(options: AddressPolicyOptions) {
     this.#allowPrivate = options.allowPrivate;
@@ -151,7 +157,17 @@ export class AddressPolicy {
 
   /** null when the address may be connected to, else a short reason such as 'loopback' or 'private'. */
   check(address: string): string | null {
-    const parsed = typeof address === 'string' ? parseStrict(address) : null;
+    if (typeof address !== 'string') return 'unparseable';
+    const known = this.#verdicts.get(address);
+    if (known !== undefined) return known;
+    const verdict = this.#classify(address);
+    if (this.#verdicts.size >= VERDICT_CACHE_SIZE) this.#verdicts.clear();
+    this.#verdicts.set(address, verdict);
+    return verdict;
+  }
+
+  #classify(address: string): string | null {
+    const parsed = parseStrict(address);
     // Fail closed even under allowPrivate: nothing can be connected to without a valid address.
     if (!parsed) return 'unparseable';
     if (this.#allowPrivate) return null;

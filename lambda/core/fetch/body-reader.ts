@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createHash, type Hash, hash } from 'node:crypto';
+import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { BodyMode } from '../defaults.js';
 import { FetchError } from '../errors.js';
@@ -21,6 +20,14 @@ export interface BodyLimits {
   mode: BodyMode;
   maxBodyBytes: number;
   inlineMaxBytes: number;
+}
+
+/** Controls the flow of wire bytes: held back while a decoder catches up, stopped on a failure. */
+export interface BodyFlow {
+  pause(): void;
+  resume(): void;
+  /** A decoder failed, or the decoded body passed the cap, while wire bytes still arrive. */
+  abort(err: Error): void;
 }
 
 /** Content codings applied one after another; more than this is refused as a decode bomb risk. */
@@ -52,6 +59,7 @@ function decoderFor(coding: string): Transform | null {
 /** Decoders for a Content-Encoding header, in the order to apply them (last coding first). */
 export function decodersFor(contentEncoding: string | string[] | undefined): Transform[] {
   const header = Array.isArray(contentEncoding) ? contentEncoding.join(',') : (contentEncoding ?? '');
+  if (header === '' || header === 'identity') return [];
   const codings = header
     .split(',')
     .map((c) => c.trim().toLowerCase())
@@ -65,7 +73,10 @@ export function decodersFor(contentEncoding: string | string[] | undefined): Tra
   const decoders: Transform[] = [];
   for (const coding of codings.reverse()) {
     const decoder = decoderFor(coding);
-    if (!decoder) throw new FetchError('DECODE', `unsupported content coding "${coding}"`);
+    if (!decoder) {
+      for (const made of decoders) made.destroy();
+      throw new FetchError('DECODE', `unsupported content coding "${coding}"`);
+    }
     decoders.push(decoder);
   }
   return decoders;
@@ -75,60 +86,159 @@ function tooLarge(max: number): FetchError {
   return new FetchError('BODY_TOO_LARGE', `body exceeds ${max} bytes`);
 }
 
-/**
- * Reads a response body to its end through its content decoders, counting decoded
- * bytes against the cap as they are produced (so a decompression bomb stops at the cap),
- * and keeps what the body mode asks for.
- */
-export async function readBody(
-  body: Readable,
-  headers: Record<string, string | string[] | undefined>,
-  limits: BodyLimits,
-): Promise<BodyOutcome> {
-  const declared = Number(headers['content-length']);
-  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
-    body.destroy();
-    throw tooLarge(limits.maxBodyBytes);
-  }
-  let decoders: Transform[];
-  try {
-    decoders = decodersFor(headers['content-encoding']);
-  } catch (err) {
-    body.destroy();
-    throw err;
-  }
-  const hash = limits.mode === 'none' ? null : createHash('sha256');
-  const keep: Buffer[] = [];
-  let kept = 0;
-  const keepCap =
-    limits.mode === 'store' ? limits.maxBodyBytes : limits.mode === 'inline' ? limits.inlineMaxBytes : 0;
-  let bytes = 0;
-  let wireBytes = 0;
-  body.on('data', (chunk: Buffer) => {
-    wireBytes += chunk.length;
-  });
+type Done = (err: Error | null, outcome?: BodyOutcome) => void;
 
-  await runPipeline(body, ...decoders, async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      bytes += chunk.length;
-      if (bytes > limits.maxBodyBytes || wireBytes > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
-      hash?.update(chunk);
-      if (kept < keepCap) {
-        const part = chunk.length <= keepCap - kept ? chunk : chunk.subarray(0, keepCap - kept);
-        keep.push(part);
-        kept += part.length;
+/**
+ * Reads a response body as its bytes arrive: through its content decoders when it has
+ * any, counting decoded bytes against the cap as they are produced (so a decompression
+ * bomb stops at the cap), and keeping what the body mode asks for.
+ *
+ * Bytes are pushed in with `write` (which throws BODY_TOO_LARGE past the cap) and
+ * `end` reports the outcome. A body without content coding is handled synchronously,
+ * with no stream in between: that is the common case, and the cheap one.
+ */
+export class BodyReader {
+  private bytes = 0;
+  private wireBytes = 0;
+  /** The first chunk, hashed in one call if it is the only one. */
+  private first: Buffer | null = null;
+  private hash: Hash | null = null;
+  private keep: Buffer[] | null = null;
+  private kept = 0;
+  private readonly keepCap: number;
+  private readonly decoders: Transform[];
+  private done: Done | null = null;
+  private failure: Error | null = null;
+  private ended = false;
+  private draining = false;
+
+  /** Throws BODY_TOO_LARGE (declared length over the cap) or DECODE (unusable coding). */
+  constructor(
+    headers: Record<string, string | string[] | undefined>,
+    private readonly limits: BodyLimits,
+    private readonly flow: BodyFlow,
+  ) {
+    const declared = headers['content-length'];
+    if (declared !== undefined && Number(declared) > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
+    this.keepCap =
+      limits.mode === 'store' ? limits.maxBodyBytes : limits.mode === 'inline' ? limits.inlineMaxBytes : 0;
+    this.decoders = decodersFor(headers['content-encoding']);
+    if (this.decoders.length > 0) this.wireDecoders();
+  }
+
+  /** Takes the next wire bytes; throws BODY_TOO_LARGE past the cap. */
+  write(chunk: Buffer): void {
+    this.wireBytes += chunk.length;
+    const first = this.decoders[0];
+    if (first === undefined) {
+      this.consume(chunk);
+      return;
+    }
+    if (this.wireBytes > this.limits.maxBodyBytes) throw tooLarge(this.limits.maxBodyBytes);
+    if (this.failure) throw this.failure;
+    if (!first.write(chunk) && !this.draining) {
+      this.draining = true;
+      this.flow.pause();
+      first.once('drain', () => {
+        this.draining = false;
+        this.flow.resume();
+      });
+    }
+  }
+
+  /** The wire body is complete; `done` gets the outcome once every decoder has finished. */
+  end(done: Done): void {
+    this.done = done;
+    this.ended = true;
+    const first = this.decoders[0];
+    if (first === undefined) this.finish();
+    else if (this.failure) this.report(this.failure);
+    else first.end();
+  }
+
+  /** Stops reading: frees the decoders; `end`'s callback is not called after this. */
+  destroy(): void {
+    this.done = null;
+    for (const decoder of this.decoders) decoder.destroy();
+  }
+
+  private wireDecoders(): void {
+    const last = this.decoders[this.decoders.length - 1] as Transform;
+    for (let i = 0; i < this.decoders.length; i += 1) {
+      const decoder = this.decoders[i] as Transform;
+      decoder.on('error', (err: Error) => this.fail(err));
+      const next = this.decoders[i + 1];
+      if (next) decoder.pipe(next);
+    }
+    last.on('data', (chunk: Buffer) => {
+      if (this.failure) return;
+      try {
+        this.consume(chunk);
+      } catch (err) {
+        this.fail(err as Error);
+      }
+    });
+    last.on('end', () => this.finish());
+  }
+
+  private consume(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    const max = this.limits.maxBodyBytes;
+    if (this.bytes > max || this.wireBytes > max) throw tooLarge(max);
+    if (this.limits.mode !== 'none') {
+      if (this.hash) this.hash.update(chunk);
+      else if (this.first === null) this.first = chunk;
+      else {
+        this.hash = createHash('sha256').update(this.first).update(chunk);
+        this.first = null;
       }
     }
-  });
+    if (this.kept < this.keepCap) {
+      const part =
+        chunk.length <= this.keepCap - this.kept ? chunk : chunk.subarray(0, this.keepCap - this.kept);
+      this.keep ??= [];
+      this.keep.push(part);
+      this.kept += part.length;
+    }
+  }
 
-  const outcome: BodyOutcome = { bytes, wireBytes, sha256: hash ? hash.digest('hex') : null };
-  if (limits.mode === 'store') outcome.stored = Buffer.concat(keep, kept);
-  if (limits.mode === 'inline') outcome.inline = inlineBody(Buffer.concat(keep, kept), kept < bytes);
-  return outcome;
+  /** A decoder failed or the decoded body passed the cap. */
+  private fail(err: Error): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    for (const decoder of this.decoders) decoder.destroy();
+    if (!this.ended) {
+      this.flow.abort(err);
+      return;
+    }
+    this.report(err);
+  }
+
+  private report(err: Error): void {
+    const done = this.done;
+    this.done = null;
+    done?.(err);
+  }
+
+  private finish(): void {
+    const done = this.done;
+    this.done = null;
+    if (!done) return;
+    const { mode } = this.limits;
+    let sha256: string | null = null;
+    if (mode !== 'none') {
+      if (this.hash) sha256 = this.hash.digest('hex');
+      else sha256 = hash('sha256', this.first ?? EMPTY, 'hex');
+    }
+    const outcome: BodyOutcome = { bytes: this.bytes, wireBytes: this.wireBytes, sha256 };
+    if (mode === 'store') outcome.stored = Buffer.concat(this.keep ?? [], this.kept);
+    if (mode === 'inline')
+      outcome.inline = inlineBody(Buffer.concat(this.keep ?? [], this.kept), this.kept < this.bytes);
+    done(null, outcome);
+  }
 }
 
-// pipeline's typings have no overload for a spread of transforms between a source and a sink.
-const runPipeline = pipeline as (...streams: unknown[]) => Promise<void>;
+const EMPTY = Buffer.alloc(0);
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,15 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
 import type { JobOptions } from '../defaults.js';
 import { BlockedAddressError, FetchError } from '../errors.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
-import { ACCEPT_ENCODING, readBody } from './body-reader.js';
-import { toFetchError } from './error-map.js';
+import { ACCEPT_ENCODING, type BodyLimits, type BodyOutcome, BodyReader } from './body-reader.js';
+import { type AbandonedTally, Exchange, type ResponsePlanner } from './exchange.js';
 import { createAgent } from './http-agent.js';
-import { ConcurrencyLimiter } from './limiter.js';
+import { isoTime } from './iso-time.js';
+import { ConcurrencyLimiter, type Release, type SlotTicket, type SlotWaiter } from './limiter.js';
 import { decideRetry, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
+import { DeadlineList, UrlRun } from './url-run.js';
 
 /** Options the engine reads: a job's options (see defaults.ts). */
 export type EngineOptions = Pick<
@@ -46,7 +47,15 @@ export interface EngineSettings {
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-type Response = Dispatcher.ResponseData;
+/** What an attempt's response asked for, decided when its headers arrived. */
+interface AttemptPlan {
+  /** A redirect to follow (the Location header). */
+  redirect: string | null;
+  /** A retryable status to try again after this many ms. */
+  retryDelayMs: number | null;
+  /** A retryable status that gets no more attempts: the record's HTTP_STATUS message. */
+  statusFailure: string | null;
+}
 
 /**
  * Fetches URLs with bounded concurrency over one keep-alive agent: retries with
@@ -60,11 +69,20 @@ export class FetchEngine {
   private readonly agent: Dispatcher;
   private readonly options: EngineOptions;
   private readonly headers: Record<string, string>;
+  private readonly limits: BodyLimits;
+  /** The runs each cancellation signal stops, so a signal carries one listener, not one per URL. */
+  private readonly runsBySignal = new WeakMap<AbortSignal, Set<UrlRun>>();
+  private readonly tally: AbandonedTally = { abandoned: 0 };
+  private readonly deadlines: DeadlineList;
+  /** The signal looked up last, and its runs: a chunk's URLs share one. */
+  private lastSignal: AbortSignal | undefined;
+  private lastRuns: Set<UrlRun> | undefined;
 
   constructor(private readonly settings: EngineSettings) {
     this.options = settings.options;
     this.policy = new AddressPolicy({ allowPrivate: this.options.allowPrivate, allow: this.options.allow });
     this.limiter = new ConcurrencyLimiter(this.options.concurrency, this.options.perHost);
+    this.deadlines = new DeadlineList(this.options.timeoutMs);
     this.agent = createAgent({
       policy: this.policy,
       resolver: settings.resolver,
@@ -76,24 +94,59 @@ export class FetchEngine {
       'accept-encoding': ACCEPT_ENCODING,
       accept: '*/*',
     };
+    this.limits = {
+      mode: this.options.body,
+      maxBodyBytes: this.options.maxBodyBytes,
+      inlineMaxBytes: this.options.inlineMaxBytes,
+    };
   }
 
-  /** Fetches every item of a chunk; records come back in item order. */
+  /**
+   * Fetches every item of a chunk; records come back in item order. An item waiting
+   * for its first slot is a small queue entry, not a fetch under way: a chunk of
+   * thousands holds no promise, timer or record per waiting URL.
+   */
   fetchAll(items: readonly InputItem[], signal?: AbortSignal): Promise<ResultRecord[]> {
-    return Promise.all(items.map((item) => this.fetchItem(item, signal)));
+    return new ChunkFetch(this, items, signal).promise;
   }
 
   /** Fetches one item and returns its record; `signal` cancels (code CANCELLED). */
-  async fetchItem(item: InputItem, signal?: AbortSignal): Promise<ResultRecord> {
-    const record = blankRecord(item);
-    const run = new UrlRun(this.options.timeoutMs, signal);
+  fetchItem(item: InputItem, signal?: AbortSignal): Promise<ResultRecord> {
+    return this.fetchOne(item, signal);
+  }
+
+  /**
+   * An item's target when it may queue for a slot: a valid http(s) URL whose IP
+   * literal, if any, is allowed. null when it needs no slot (fetchOne then records why,
+   * or records the cancellation). For ChunkFetch.
+   */
+  targetOf(item: InputItem, signal: AbortSignal | undefined): URL | null {
+    if (signal?.aborted) return null;
     try {
-      await this.fetchInto(record, item.url, run);
+      const url = parseTarget(item.url, 'INVALID_URL');
+      this.checkLiteral(url);
+      return url;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Fetches one item; `first` is its first attempt's target and slot, when ChunkFetch got them. */
+  async fetchOne(item: InputItem, signal?: AbortSignal, first?: FirstAttempt): Promise<ResultRecord> {
+    const createdAt = Date.now();
+    const record = blankRecord(item, '');
+    const run = new UrlRun(this.deadlines);
+    const runs = signal ? this.runsOf(signal) : undefined;
+    if (signal?.aborted) run.cancel();
+    else runs?.add(run);
+    try {
+      await this.fetchInto(record, item.url, run, first);
     } catch (err) {
       record.error = errorOf(run.classify(err, item.url));
     } finally {
+      runs?.delete(run);
       run.dispose();
-      if (run.startedAtWall !== undefined) record.timings.start = new Date(run.startedAtWall).toISOString();
+      record.timings.start = isoTime(run.startedAtWall ?? createdAt);
       record.timings.totalMs = round(run.elapsedMs());
     }
     return record;
@@ -101,33 +154,65 @@ export class FetchEngine {
 
   /** Closes the agent's sockets. */
   async close(): Promise<void> {
-    await this.agent.close();
+    // A request abandoned while connecting would hold close() until its connect ends.
+    if (this.tally.abandoned > 0) await this.agent.destroy();
+    else await this.agent.close();
   }
 
-  private async fetchInto(record: ResultRecord, input: string, run: UrlRun): Promise<void> {
+  private runsOf(signal: AbortSignal): Set<UrlRun> {
+    if (signal === this.lastSignal && this.lastRuns) return this.lastRuns;
+    let runs = this.runsBySignal.get(signal);
+    if (!runs) {
+      const set = new Set<UrlRun>();
+      runs = set;
+      this.runsBySignal.set(signal, set);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const run of set) run.cancel();
+          set.clear();
+        },
+        { once: true },
+      );
+    }
+    this.lastSignal = signal;
+    this.lastRuns = runs;
+    return runs;
+  }
+
+  private async fetchInto(
+    record: ResultRecord,
+    input: string,
+    run: UrlRun,
+    first: FirstAttempt | undefined,
+  ): Promise<void> {
     const o = this.options;
-    let current = parseTarget(input, 'INVALID_URL');
+    let current = first?.url ?? parseTarget(input, 'INVALID_URL');
+    let held = first?.release;
     for (;;) {
       record.attempts += 1;
-      let response: Response;
-      let release = noop;
-      let attemptStart = 0;
+      const plan: AttemptPlan = { redirect: null, retryDelayMs: null, statusFailure: null };
+      let exchange: Exchange | undefined;
+      let body: BodyOutcome | null;
       try {
-        this.checkLiteral(current);
-        release = await this.limiter.acquire(current.hostname, run.signal);
+        let release: Release;
+        if (held) {
+          // Checked and granted before the run began: only a cancellation since then stops it.
+          release = held;
+          held = undefined;
+          if (run.stopped) release();
+          run.throwIfStopped();
+        } else {
+          this.checkLiteral(current);
+          run.throwIfStopped();
+          release = this.limiter.tryAcquire(current.hostname) ?? (await this.waitForSlot(current, run));
+        }
         run.start();
-        attemptStart = performance.now();
-        response = await this.agent.request({
-          origin: current.origin,
-          path: `${current.pathname}${current.search}`,
-          method: o.method,
-          headers: this.headers,
-          headersTimeout: o.headersTimeoutMs,
-          bodyTimeout: o.bodyTimeoutMs,
-          signal: run.signal,
-        });
+        exchange = this.exchange(record, current, run, release, plan);
+        body = await exchange.result;
       } catch (err) {
-        release();
+        // The response came and its body failed: final, like the old stream read.
+        if (exchange?.responded) throw err;
         const failure = run.classify(err, current.href);
         if (failure.code === 'RESOURCE_EXHAUSTED') this.limiter.backOff();
         const decision = failure.retryable ? this.retryDecision(record.attempts, null, run) : null;
@@ -135,45 +220,86 @@ export class FetchEngine {
         await run.pause(decision.delayMs);
         continue;
       }
-      this.limiter.recover();
-      try {
-        record.timings.ttfbMs = round(performance.now() - attemptStart);
-        record.status = response.statusCode;
-        record.finalUrl = current.href;
-        record.contentType = headerValue(response.headers['content-type']);
-        const location = headerValue(response.headers.location);
-        if (REDIRECT_STATUSES.has(response.statusCode) && location !== null) {
-          await discard(response);
-          if (record.redirects >= o.maxRedirects) {
-            throw new FetchError('TOO_MANY_REDIRECTS', `more than ${o.maxRedirects} redirects`);
-          }
-          current = parseTarget(location, 'BAD_REDIRECT', current);
-          record.redirects += 1;
-          record.attempts -= 1;
-          continue;
+      if (plan.redirect !== null) {
+        if (record.redirects >= o.maxRedirects) {
+          throw new FetchError('TOO_MANY_REDIRECTS', `more than ${o.maxRedirects} redirects`);
         }
-        if (isRetryableStatus(response.statusCode)) {
-          const retryAfter = parseRetryAfter(response.headers['retry-after']);
-          const decision = this.retryDecision(record.attempts, retryAfter, run);
-          if (decision.retry) {
-            await discard(response);
-            release();
-            await run.pause(decision.delayMs);
-            continue;
-          }
-          await this.readInto(record, response);
-          record.error = {
-            code: 'HTTP_STATUS',
-            message: statusFailure(response.statusCode, record.attempts, decision.reason),
-          };
-          return;
-        }
-        await this.readInto(record, response);
-        return;
-      } finally {
-        release();
+        current = parseTarget(plan.redirect, 'BAD_REDIRECT', current);
+        record.redirects += 1;
+        record.attempts -= 1;
+        continue;
       }
+      if (plan.retryDelayMs !== null) {
+        await run.pause(plan.retryDelayMs);
+        continue;
+      }
+      if (body) await this.keepBody(record, body);
+      if (plan.statusFailure !== null) record.error = { code: 'HTTP_STATUS', message: plan.statusFailure };
+      return;
     }
+  }
+
+  /** Waits for a slot for the URL's host; the run's deadline or cancellation ends the wait. */
+  private async waitForSlot(url: URL, run: UrlRun): Promise<Release> {
+    const wait = this.limiter.wait(url.hostname);
+    run.waitOn((reason) => wait.cancel(reason));
+    try {
+      return await wait.granted;
+    } finally {
+      run.done();
+    }
+  }
+
+  /** Sends one request; the plan decided from the response's headers lands in `plan`. */
+  private exchange(
+    record: ResultRecord,
+    url: URL,
+    run: UrlRun,
+    release: Release,
+    plan: AttemptPlan,
+  ): Exchange {
+    const startedAt = performance.now();
+    const planner: ResponsePlanner = (status, headers, flow) => {
+      this.limiter.recover();
+      record.timings.ttfbMs = round(performance.now() - startedAt);
+      record.status = status;
+      record.finalUrl = url.href;
+      record.contentType = headerValue(headers['content-type']);
+      const location = headerValue(headers.location);
+      if (REDIRECT_STATUSES.has(status) && location !== null) {
+        plan.redirect = location;
+        return 'discard';
+      }
+      if (isRetryableStatus(status)) {
+        const decision = this.retryDecision(record.attempts, parseRetryAfter(headers['retry-after']), run);
+        if (decision.retry) {
+          plan.retryDelayMs = decision.delayMs;
+          return 'discard';
+        }
+        plan.statusFailure = statusFailure(status, record.attempts, decision.reason);
+      }
+      return new BodyReader(headers, this.limits, flow);
+    };
+    let exchange: Exchange;
+    try {
+      exchange = new Exchange(run, release, planner, this.tally);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const o = this.options;
+    this.agent.dispatch(
+      {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: o.method,
+        headers: this.headers,
+        headersTimeout: o.headersTimeoutMs,
+        bodyTimeout: o.bodyTimeoutMs,
+      },
+      exchange,
+    );
+    return exchange;
   }
 
   private checkLiteral(url: URL): void {
@@ -197,13 +323,8 @@ export class FetchEngine {
     });
   }
 
-  private async readInto(record: ResultRecord, response: Response): Promise<void> {
-    const o = this.options;
-    const body = await readBody(response.body, response.headers, {
-      mode: o.body,
-      maxBodyBytes: o.maxBodyBytes,
-      inlineMaxBytes: o.inlineMaxBytes,
-    });
+  /** Puts what the body mode keeps into the record (and the store). */
+  private async keepBody(record: ResultRecord, body: BodyOutcome): Promise<void> {
     record.bytes = body.bytes;
     record.sha256 = body.sha256;
     if (body.inline) {
@@ -216,59 +337,96 @@ export class FetchEngine {
   }
 }
 
-/**
- * One URL's time budget and cancellation. The deadline starts with the first attempt,
- * not while the URL waits for a slot, so a long queue does not eat a URL's budget.
- */
-class UrlRun {
-  private readonly deadline = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private startedAt: number | undefined;
-  /** Wall-clock time of the first attempt. */
-  startedAtWall: number | undefined;
-  readonly signal: AbortSignal;
+/** A first attempt's target and slot, taken before the fetch began. */
+interface FirstAttempt {
+  url: URL;
+  release: Release;
+}
+
+/** An item of a chunk waiting for its first slot. */
+class QueuedItem implements SlotWaiter {
+  ticket: SlotTicket | null = null;
 
   constructor(
-    private readonly timeoutMs: number,
-    private readonly cancel?: AbortSignal,
+    private readonly chunk: ChunkFetch,
+    readonly index: number,
+    readonly url: URL,
+  ) {}
+
+  granted(release: Release): void {
+    this.chunk.started(this, release);
+  }
+}
+
+/** One fetchAll call: starts every item, queues those without a slot, gathers the records. */
+class ChunkFetch {
+  readonly promise: Promise<ResultRecord[]>;
+  private readonly records: ResultRecord[];
+  private remaining: number;
+  private resolve!: (records: ResultRecord[]) => void;
+  /** Items still waiting for their first slot. */
+  private readonly waiting = new Set<QueuedItem>();
+  private readonly onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly engine: FetchEngine,
+    private readonly items: readonly InputItem[],
+    private readonly signal: AbortSignal | undefined,
   ) {
-    this.signal = cancel ? AbortSignal.any([cancel, this.deadline.signal]) : this.deadline.signal;
-  }
-
-  start(): void {
-    if (this.startedAt !== undefined) return;
-    this.startedAt = performance.now();
-    this.startedAtWall = Date.now();
-    this.timer = setTimeout(() => this.deadline.abort(), this.timeoutMs);
-  }
-
-  remainingMs(): number {
-    return this.startedAt === undefined
-      ? this.timeoutMs
-      : this.timeoutMs - (performance.now() - this.startedAt);
-  }
-
-  /** Time since the first attempt started; 0 when none did (cancelled while queued). */
-  elapsedMs(): number {
-    return this.startedAt === undefined ? 0 : performance.now() - this.startedAt;
-  }
-
-  pause(ms: number): Promise<void> {
-    return sleep(ms, undefined, { signal: this.signal });
-  }
-
-  /** Names an error, preferring cancellation and the deadline over whatever they caused. */
-  classify(err: unknown, url: string): FetchError {
-    if (this.cancel?.aborted)
-      return new FetchError('CANCELLED', 'cancelled before the URL finished', { url });
-    if (this.deadline.signal.aborted) {
-      return new FetchError('DEADLINE', `no complete response within ${this.timeoutMs} ms`, { url });
+    this.records = new Array<ResultRecord>(items.length);
+    this.remaining = items.length;
+    this.promise = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+    if (this.remaining === 0) {
+      this.resolve(this.records);
+      return;
     }
-    return toFetchError(err, url);
+    if (signal && !signal.aborted) {
+      this.onAbort = () => this.cancelWaiting();
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    for (let index = 0; index < items.length; index += 1) {
+      const item = items[index] as InputItem;
+      const url = engine.targetOf(item, signal);
+      if (url === null) {
+        this.collect(index, engine.fetchOne(item, signal));
+        continue;
+      }
+      const release = engine.limiter.tryAcquire(url.hostname);
+      if (release) {
+        this.collect(index, engine.fetchOne(item, signal, { url, release }));
+        continue;
+      }
+      const waiter = new QueuedItem(this, index, url);
+      this.waiting.add(waiter);
+      waiter.ticket = engine.limiter.enqueue(url.hostname, waiter);
+    }
   }
 
-  dispose(): void {
-    clearTimeout(this.timer);
+  started(waiter: QueuedItem, release: Release): void {
+    this.waiting.delete(waiter);
+    const item = this.items[waiter.index] as InputItem;
+    this.collect(waiter.index, this.engine.fetchOne(item, this.signal, { url: waiter.url, release }));
+  }
+
+  private collect(index: number, fetching: Promise<ResultRecord>): void {
+    fetching.then((record) => {
+      this.records[index] = record;
+      this.remaining -= 1;
+      if (this.remaining > 0) return;
+      if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+      this.resolve(this.records);
+    });
+  }
+
+  /** The job was cancelled: items still waiting for a slot end now, as CANCELLED. */
+  private cancelWaiting(): void {
+    for (const waiter of this.waiting) {
+      if (!waiter.ticket?.cancel()) continue;
+      this.collect(waiter.index, this.engine.fetchOne(this.items[waiter.index] as InputItem, this.signal));
+    }
+    this.waiting.clear();
   }
 }
 
@@ -284,8 +442,6 @@ function parseTarget(text: string, code: 'INVALID_URL' | 'BAD_REDIRECT', base?: 
   }
   return url;
 }
-
-function noop(): void {}
 
 function statusFailure(
   status: number,
@@ -303,15 +459,6 @@ function statusFailure(
 function headerValue(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
   return Array.isArray(value) ? (value[0] ?? null) : value;
-}
-
-/** Drains a small body so the socket can be reused; a large one closes the socket instead. */
-async function discard(response: Response): Promise<void> {
-  try {
-    await response.body.dump({ limit: 64 * 1024 });
-  } catch {
-    // The socket is gone either way; nothing of the record depends on it.
-  }
 }
 
 function errorOf(err: FetchError): NonNullable<ResultRecord['error']> {

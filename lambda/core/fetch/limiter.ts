@@ -4,27 +4,42 @@
  * global slots that other hosts could use.
  */
 
-type Waiter = { resolve: () => void; reject: (err: unknown) => void };
+/** Gives a slot back; calling it again does nothing. */
+export type Release = () => void;
 
-/** A counting semaphore with a FIFO queue and abortable waits. */
+/** Whoever waits for a slot: told once, when it has one. */
+export interface SlotWaiter {
+  granted(release: Release): void;
+}
+
+/** A place in the queues; `cancel` leaves them (false when the slot was already given). */
+export interface SlotTicket {
+  cancel(): boolean;
+}
+
+/** A promise-shaped wait for a slot: `granted` settles with the slot; `cancel` leaves the queue instead. */
+export interface SlotWait {
+  granted: Promise<Release>;
+  /** Leaves the queue and rejects `granted` with `reason`; nothing once the slot was given. */
+  cancel(reason: unknown): void;
+}
+
+/** What a semaphore queues: `waiting` is false once it was served or left. */
+interface Waiter {
+  waiting: boolean;
+  grant(): void;
+}
+
+/** A counting semaphore with a FIFO queue; cancelled waiters are skipped when their turn comes. */
 class Semaphore {
   private used = 0;
-  private readonly queue: Waiter[] = [];
+  private queue: Waiter[] = [];
+  private head = 0;
+
   constructor(private cap: number) {}
 
   get limit(): number {
     return this.cap;
-  }
-
-  /** Changes the cap; raising it admits waiters at once, lowering it takes effect as slots come back. */
-  setLimit(cap: number): void {
-    this.cap = cap;
-    while (this.used < this.cap) {
-      const next = this.queue.shift();
-      if (!next) break;
-      this.used += 1;
-      next.resolve();
-    }
   }
 
   get inUse(): number {
@@ -32,37 +47,106 @@ class Semaphore {
   }
 
   get idle(): boolean {
-    return this.used === 0 && this.queue.length === 0;
+    return this.used === 0 && this.head === this.queue.length;
   }
 
-  acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.used < this.cap) {
+  /** Changes the cap; raising it admits waiters at once, lowering it takes effect as slots come back. */
+  setLimit(cap: number): void {
+    this.cap = cap;
+    while (this.used < this.cap) {
+      const next = this.next();
+      if (!next) break;
       this.used += 1;
-      return Promise.resolve();
+      next.grant();
     }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject,
-      };
-      const onAbort = () => {
-        const at = this.queue.indexOf(waiter);
-        if (at >= 0) this.queue.splice(at, 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(waiter);
-    });
+  }
+
+  /** Takes a slot if one is free and nobody waits before us. */
+  tryTake(): boolean {
+    if (this.used >= this.cap || this.head < this.queue.length) return false;
+    this.used += 1;
+    return true;
+  }
+
+  enqueue(waiter: Waiter): void {
+    waiter.waiting = true;
+    this.queue.push(waiter);
   }
 
   release(): void {
-    const next = this.used <= this.cap ? this.queue.shift() : undefined;
-    if (next) next.resolve();
+    const next = this.used <= this.cap ? this.next() : undefined;
+    if (next) next.grant();
     else this.used -= 1;
+  }
+
+  /** The first waiter still waiting, taken off the queue. */
+  private next(): Waiter | undefined {
+    while (this.head < this.queue.length) {
+      const waiter = this.queue[this.head] as Waiter;
+      this.head += 1;
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      if (waiter.waiting) {
+        waiter.waiting = false;
+        return waiter;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * One waiter's way through the two queues: its host's, then the global one. A single
+ * object for both, so a queued request costs the limiter one allocation.
+ */
+class Ticket implements Waiter, SlotTicket {
+  waiting = false;
+  /** Holds its host slot (and waits for, or holds, the global one). */
+  holdsHost = false;
+  done = false;
+
+  constructor(
+    private readonly limiter: ConcurrencyLimiter,
+    readonly host: string,
+    readonly slot: Semaphore,
+    private readonly waiter: SlotWaiter,
+  ) {}
+
+  grant(): void {
+    if (!this.holdsHost) {
+      this.holdsHost = true;
+      this.limiter.queueGlobal(this);
+      return;
+    }
+    this.done = true;
+    this.waiter.granted(this.limiter.releaser(this.host, this.slot));
+  }
+
+  cancel(): boolean {
+    if (this.done || !this.waiting) return false;
+    this.waiting = false;
+    this.done = true;
+    this.limiter.abandon(this);
+    return true;
+  }
+}
+
+/** Adapts a ticket to a promise for callers that await their slot. */
+class PromisedSlot implements SlotWaiter {
+  resolve!: (release: Release) => void;
+  reject!: (reason: unknown) => void;
+  readonly promise = new Promise<Release>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+
+  granted(release: Release): void {
+    this.resolve(release);
   }
 }
 
@@ -109,21 +193,69 @@ export class ConcurrencyLimiter {
     return this.global.inUse;
   }
 
-  /** Waits for a slot for `host`; resolves to the function that gives it back (call it once). */
-  async acquire(host: string, signal?: AbortSignal): Promise<() => void> {
-    let hostSlot = this.hosts.get(host);
-    if (!hostSlot) {
-      hostSlot = new Semaphore(this.perHostCap);
-      this.hosts.set(host, hostSlot);
+  /** A slot for `host` if both caps have room now (and nobody waits before us), else null. */
+  tryAcquire(host: string): Release | null {
+    const slot = this.hostSlot(host);
+    if (!slot.tryTake()) {
+      if (slot.idle) this.hosts.delete(host);
+      return null;
     }
-    const slot = hostSlot;
-    await slot.acquire(signal);
-    try {
-      await this.global.acquire(signal);
-    } catch (err) {
+    if (!this.global.tryTake()) {
       this.releaseHost(host, slot);
-      throw err;
+      return null;
     }
+    return this.releaser(host, slot);
+  }
+
+  /**
+   * Queues `waiter` for a slot for `host`: the host slot first, then the global one.
+   * `waiter.granted` is called once both are held (at once, when both are free).
+   */
+  enqueue(host: string, waiter: SlotWaiter): SlotTicket {
+    const slot = this.hostSlot(host);
+    const ticket = new Ticket(this, host, slot, waiter);
+    if (slot.tryTake()) ticket.grant();
+    else slot.enqueue(ticket);
+    return ticket;
+  }
+
+  /** Waits for a slot for `host`, as a promise. */
+  wait(host: string): SlotWait {
+    const promised = new PromisedSlot();
+    const ticket = this.enqueue(host, promised);
+    return {
+      granted: promised.promise,
+      cancel: (reason) => {
+        if (ticket.cancel()) promised.reject(reason);
+      },
+    };
+  }
+
+  /** Waits for a slot for `host`; resolves to the function that gives it back (call it once). */
+  acquire(host: string, signal?: AbortSignal): Promise<Release> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const release = this.tryAcquire(host);
+    if (release) return Promise.resolve(release);
+    const wait = this.wait(host);
+    if (!signal) return wait.granted;
+    const onAbort = () => wait.cancel(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    return wait.granted.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** A ticket that holds its host slot now waits for (or takes) a global one. */
+  queueGlobal(ticket: Ticket): void {
+    if (this.global.tryTake()) ticket.grant();
+    else this.global.enqueue(ticket);
+  }
+
+  /** A cancelled ticket leaves: a host slot it held goes to the next waiter. */
+  abandon(ticket: Ticket): void {
+    if (ticket.holdsHost) this.releaseHost(ticket.host, ticket.slot);
+    else if (ticket.slot.idle) this.hosts.delete(ticket.host);
+  }
+
+  releaser(host: string, slot: Semaphore): Release {
     let released = false;
     return () => {
       if (released) return;
@@ -131,6 +263,15 @@ export class ConcurrencyLimiter {
       this.global.release();
       this.releaseHost(host, slot);
     };
+  }
+
+  private hostSlot(host: string): Semaphore {
+    let slot = this.hosts.get(host);
+    if (!slot) {
+      slot = new Semaphore(this.perHostCap);
+      this.hosts.set(host, slot);
+    }
+    return slot;
   }
 
   private releaseHost(host: string, slot: Semaphore): void {

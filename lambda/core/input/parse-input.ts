@@ -23,6 +23,8 @@
  * Whole-input failures throw InputError: a corrupt gzip stream (INPUT_UNREADABLE) and a
  * CSV header that is unreadable or has no `url` column (MISSING_URL_COLUMN).
  */
+
+import { isAscii } from 'node:buffer';
 import { INPUT_LIMITS } from '../defaults.js';
 import { InputError, type InputErrorCode, InvalidOptionError } from '../errors.js';
 import type { InputItem, InvalidLine } from '../record.js';
@@ -182,85 +184,186 @@ function fromJsonl(line: number, text: string, maxUrlLength: number): InputEvent
   return urlEvent(line, url, text, maxUrlLength, item);
 }
 
-async function* chunksOfLines(
-  source: AsyncIterable<Uint8Array>,
-  splitter: LineSplitter,
-): AsyncGenerator<Line[]> {
-  for await (const chunk of source) yield splitter.push(chunk);
-  yield splitter.end();
+/** Options checked, defaults applied. */
+interface ParseSettings {
+  format: InputFormat;
+  filename: string | undefined;
+  dedupe: boolean;
+  maxUrlLength: number;
+  maxLineBytes: number;
 }
 
-/** Streams a URL list: every non-blank, non-comment line yields exactly one event. */
-export async function* parseInput(
-  source: AsyncIterable<Uint8Array>,
-  options: ParseInputOptions = {},
-): AsyncGenerator<InputEvent> {
+function settingsOf(options: ParseInputOptions): ParseSettings {
   const requested = options.format ?? 'auto';
   if (!INPUT_FORMATS.includes(requested)) {
     throw new InvalidOptionError('format', `must be one of ${INPUT_FORMATS.join(', ')}; got ${requested}`);
   }
-  const maxUrlLength = positiveInteger('maxUrlLength', options.maxUrlLength, INPUT_LIMITS.maxUrlLength);
-  const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes, INPUT_LIMITS.maxLineBytes);
-  let format = requested === 'auto' ? formatFromFilename(options.filename) : requested;
-  let header: CsvHeader | undefined;
-  const firstLineOf = options.dedupe ? new Map<string, number>() : undefined;
-  // ignoreBOM keeps a U+FEFF in the output: only line 1's BOM is a BOM, and we strip it.
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  return {
+    format: requested,
+    filename: options.filename,
+    dedupe: options.dedupe ?? false,
+    maxUrlLength: positiveInteger('maxUrlLength', options.maxUrlLength, INPUT_LIMITS.maxUrlLength),
+    maxLineBytes: positiveInteger('maxLineBytes', options.maxLineBytes, INPUT_LIMITS.maxLineBytes),
+  };
+}
 
-  const splitter = new LineSplitter(maxLineBytes);
-  // The splitter is driven here rather than through readLines: one async hop per line fewer.
-  for await (const lines of chunksOfLines(gunzipIfGzipped(source), splitter)) {
-    for (const { number, bytes: lineBytes, overflow } of lines) {
-      let bytes = lineBytes;
-      if (number === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-        bytes = bytes.subarray(3);
-      }
+/** Turns lines into events, synchronously; it remembers the format, the CSV header and, with dedupe, the URLs seen. */
+class LineParser {
+  private format: Format | undefined;
+  private header: CsvHeader | undefined;
+  private readonly firstLineOf: Map<string, number> | undefined;
+  // ignoreBOM keeps a U+FEFF in the output: only line 1's BOM is a BOM, and we strip it.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+  constructor(private readonly settings: ParseSettings) {
+    this.format = settings.format === 'auto' ? formatFromFilename(settings.filename) : settings.format;
+    this.firstLineOf = settings.dedupe ? new Map<string, number>() : undefined;
+  }
+
+  /**
+   * Appends the events of `lines` to `out`. `chunk` is the input they were split from;
+   * when it is all ASCII it is decoded once, and each line that lies within it is a
+   * slice of that string instead of a decode of its own.
+   */
+  parse(lines: readonly Line[], out: InputEvent[], chunk?: Buffer): void {
+    const ascii = chunk !== undefined && lines.length > 1 && isAscii(chunk) ? chunk.toString('latin1') : null;
+    for (const line of lines) {
       let text: string | undefined;
-      let problem: InputEvent | undefined;
-      if (overflow) {
-        const start = lossy(bytes);
-        if (start.trimStart().charCodeAt(0) === HASH) continue;
-        problem = invalid(number, 'LINE_TOO_LONG', `line is longer than ${maxLineBytes} bytes`, start);
-      } else {
-        try {
-          text = decoder.decode(bytes);
-        } catch {
-          problem = invalid(number, 'INVALID_ENCODING', 'line is not valid UTF-8', lossy(bytes));
-        }
+      if (ascii !== null && !line.overflow && line.bytes.buffer === chunk!.buffer) {
+        const at = line.bytes.byteOffset - chunk!.byteOffset;
+        if (at >= 0 && at + line.bytes.length <= chunk!.length)
+          text = ascii.slice(at, at + line.bytes.length);
       }
-      const trimmed = text?.trim();
-      if (trimmed === '' || trimmed?.charCodeAt(0) === HASH) continue;
-      if (format === 'csv' && header === undefined) {
-        header = readCsvHeader(text, number, problem);
-        continue;
-      }
-      if (text === undefined || trimmed === undefined) {
-        yield problem!; // set whenever text is not
-        continue;
-      }
-      if (format === undefined) {
-        if (trimmed.charCodeAt(0) === BRACE) format = 'jsonl';
-        else if (isCsvHeader(text)) {
-          format = 'csv';
-          header = readCsvHeader(text, number);
-          continue;
-        } else format = 'text';
-      }
-      const event =
-        format === 'text'
-          ? urlEvent(number, trimmed, text, maxUrlLength)
-          : format === 'csv'
-            ? fromCsv(number, text, header!, maxUrlLength)
-            : fromJsonl(number, text, maxUrlLength);
-      if (event.kind === 'url' && firstLineOf !== undefined) {
-        const first = firstLineOf.get(event.item.url);
-        if (first !== undefined) {
-          yield invalid(number, 'DUPLICATE', `duplicate of the URL on line ${first}`, text);
-          continue;
-        }
-        firstLineOf.set(event.item.url, number);
-      }
-      yield event;
+      const event = this.parseLine(line, text);
+      if (event !== null) out.push(event);
     }
+  }
+
+  /** The event of one line (`text`: its decoded form, when known); null for blank lines, comments and the CSV header. */
+  private parseLine({ number, bytes: lineBytes, overflow }: Line, decoded?: string): InputEvent | null {
+    const { maxLineBytes, maxUrlLength } = this.settings;
+    let bytes = lineBytes;
+    if (number === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+      bytes = bytes.subarray(3);
+    }
+    let text = decoded;
+    let problem: InputEvent | undefined;
+    if (text === undefined && overflow) {
+      const start = lossy(bytes);
+      if (start.trimStart().charCodeAt(0) === HASH) return null;
+      problem = invalid(number, 'LINE_TOO_LONG', `line is longer than ${maxLineBytes} bytes`, start);
+    } else if (text === undefined) {
+      try {
+        text = this.decoder.decode(bytes);
+      } catch {
+        problem = invalid(number, 'INVALID_ENCODING', 'line is not valid UTF-8', lossy(bytes));
+      }
+    }
+    const trimmed = text?.trim();
+    if (trimmed === '' || trimmed?.charCodeAt(0) === HASH) return null;
+    if (this.format === 'csv' && this.header === undefined) {
+      this.header = readCsvHeader(text, number, problem);
+      return null;
+    }
+    if (text === undefined || trimmed === undefined) return problem!; // set whenever text is not
+    if (this.format === undefined) {
+      if (trimmed.charCodeAt(0) === BRACE) this.format = 'jsonl';
+      else if (isCsvHeader(text)) {
+        this.format = 'csv';
+        this.header = readCsvHeader(text, number);
+        return null;
+      } else this.format = 'text';
+    }
+    const event =
+      this.format === 'text'
+        ? urlEvent(number, trimmed, text, maxUrlLength)
+        : this.format === 'csv'
+          ? fromCsv(number, text, this.header!, maxUrlLength)
+          : fromJsonl(number, text, maxUrlLength);
+    if (event.kind === 'url' && this.firstLineOf !== undefined) {
+      const first = this.firstLineOf.get(event.item.url);
+      if (first !== undefined)
+        return invalid(number, 'DUPLICATE', `duplicate of the URL on line ${first}`, text);
+      this.firstLineOf.set(event.item.url, number);
+    }
+    return event;
+  }
+}
+
+/**
+ * Streams a URL list as batches of events, one batch per chunk of input read: every
+ * non-blank, non-comment line yields exactly one event. Cheaper to consume than one
+ * event at a time when the consumer handles a batch synchronously.
+ */
+export async function* parseInputBatches(
+  source: AsyncIterable<Uint8Array>,
+  options: ParseInputOptions = {},
+): AsyncGenerator<InputEvent[]> {
+  const settings = settingsOf(options);
+  const parser = new LineParser(settings);
+  const splitter = new LineSplitter(settings.maxLineBytes);
+  for await (const chunk of gunzipIfGzipped(source)) {
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const events: InputEvent[] = [];
+    parser.parse(splitter.push(bytes), events, bytes);
+    if (events.length > 0) yield events;
+  }
+  const events: InputEvent[] = [];
+  parser.parse(splitter.end(), events);
+  if (events.length > 0) yield events;
+}
+
+/** Streams a URL list: every non-blank, non-comment line yields exactly one event. */
+export function parseInput(
+  source: AsyncIterable<Uint8Array>,
+  options: ParseInputOptions = {},
+): AsyncGenerator<InputEvent> {
+  return new EventIterator(parseInputBatches(source, options));
+}
+
+/**
+ * One event at a time out of the batches. An async generator would cost a generator
+ * resumption and a promise per event; this answers from the current batch at once.
+ */
+class EventIterator implements AsyncGenerator<InputEvent> {
+  private batch: InputEvent[] = [];
+  private at = 0;
+
+  constructor(private readonly batches: AsyncGenerator<InputEvent[]>) {}
+
+  next(): Promise<IteratorResult<InputEvent>> {
+    if (this.at < this.batch.length) {
+      const value = this.batch[this.at] as InputEvent;
+      this.at += 1;
+      return Promise.resolve({ done: false, value });
+    }
+    return this.batches.next().then((result) => {
+      if (result.done) return { done: true, value: undefined };
+      this.batch = result.value;
+      this.at = 0;
+      return this.next();
+    });
+  }
+
+  async return(): Promise<IteratorResult<InputEvent>> {
+    this.batch = [];
+    await this.batches.return(undefined);
+    return { done: true, value: undefined };
+  }
+
+  async throw(err: unknown): Promise<IteratorResult<InputEvent>> {
+    this.batch = [];
+    await this.batches.throw(err);
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
   }
 }

@@ -11,6 +11,7 @@ export type UrlCheck = { ok: true; url: string } | { ok: false; code: InputError
 // parser would silently strip or percent-encode them, hiding a broken input line.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const FORBIDDEN_CHAR = /[\u0000-\u0020\u007f-\u009f\s]/u;
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
 
 function describeChar(ch: string): string {
@@ -37,7 +38,8 @@ export function checkUrl(raw: string, maxUrlLength: number): UrlCheck {
       message: `URL is ${url.length} characters long; at most ${maxUrlLength} are allowed`,
     };
   }
-  const bad = FORBIDDEN_CHAR.exec(url);
+  // Printable ASCII without space has none of them: the common case skips the Unicode scan.
+  const bad = PRINTABLE_ASCII.test(url) ? null : FORBIDDEN_CHAR.exec(url);
   if (bad !== null) {
     return {
       ok: false,

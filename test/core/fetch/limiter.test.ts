@@ -63,6 +63,37 @@ describe('ConcurrencyLimiter', () => {
   });
 });
 
+describe('ConcurrencyLimiter without promises on the fast path', () => {
+  it('tryAcquire takes a free slot at once, and none while others wait for it', async () => {
+    const limiter = new ConcurrencyLimiter(2, 1);
+    const first = limiter.tryAcquire('a');
+    expect(first).not.toBeNull();
+    expect(limiter.tryAcquire('a')).toBeNull();
+    const queued = limiter.wait('a');
+    first?.();
+    const second = await queued.granted;
+    // The slot went to the waiter, not to whoever asks next.
+    expect(limiter.tryAcquire('a')).toBeNull();
+    second();
+    expect(limiter.tryAcquire('a')).not.toBeNull();
+  });
+
+  it('a cancelled wait that already held its host slot gives that slot to the next waiter', async () => {
+    const limiter = new ConcurrencyLimiter(1, 1);
+    const held = limiter.tryAcquire('a') as () => void;
+    // Holds host b's slot, waits for the global one.
+    const blocked = limiter.wait('b');
+    const next = limiter.wait('b');
+    blocked.cancel(new Error('stop'));
+    await expect(blocked.granted).rejects.toThrow('stop');
+    held();
+    const release = await next.granted;
+    expect(limiter.inFlight).toBe(1);
+    release();
+    expect(limiter.inFlight).toBe(0);
+  });
+});
+
 describe('ConcurrencyLimiter adapts to descriptor exhaustion (AIMD)', () => {
   it('halves the global cap on backOff and grows it back by one per full cap of successes', async () => {
     const limiter = new ConcurrencyLimiter(8, 8);
