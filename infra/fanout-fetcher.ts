@@ -64,7 +64,7 @@ export interface FanoutFetcherProps {
   /** Upper bounds on the options an API caller may ask for. @default see {@link JobMaxima} */
   readonly jobMaxima?: JobMaxima;
 
-  /** Memory of a worker Lambda (MiB); CPU grows with it. @default 1024 */
+  /** Memory of a worker Lambda (MiB); CPU grows with it. @default 512 */
   readonly workerMemorySize?: number;
   /**
    * Timeout of a worker invocation (30 s to 15 min). The chunk queue's visibility timeout is

@@ -129,7 +129,7 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
   const jobDefaults = { ...named, ...(extra as Partial<TunableJobOptions>) };
 
   // The worker.
-  const workerMemorySize = props.workerMemorySize ?? 1024;
+  const workerMemorySize = props.workerMemorySize ?? 512;
   whole('workerMemorySize', workerMemorySize, FETCHER_LIMITS.memory, ' MiB');
   const workerTimeout = props.workerTimeout ?? Duration.minutes(5);
   whole(

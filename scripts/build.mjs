@@ -1,9 +1,15 @@
-// Bundles the CLI into dist/cli.js; dependencies stay in node_modules.
+// Bundles the CLI into dist/cli.js; dependencies stay in node_modules. What is loaded
+// with import() (the AWS SDK behind --endpoint and the remote commands) goes into
+// dist/chunks/ and loads only when a command needs it.
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
+await rm('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['lambda/cli.ts'],
-  outfile: 'dist/cli.js',
+  entryPoints: { cli: 'lambda/cli.ts' },
+  outdir: 'dist',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -1,28 +1,27 @@
 import { Command, CommanderError } from 'commander';
 import { FanoutError } from '../core/errors.js';
 import { EXIT, getExitCode } from './exit-codes.js';
-import {
-  cancelCommand,
-  jobsCommand,
-  resultsCommand,
-  retryCommand,
-  statusCommand,
-  submitCommand,
-} from './remote/index.js';
 import { runCommand } from './run-command.js';
 
-/** Builds the `fanout` program. */
-export function buildProgram(): Command {
+/**
+ * Builds the `fanout` program. The remote commands bring the AWS SDK (~0.25 s to load):
+ * they are added only when the command line may be one of them, not for `fanout run`.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('fanout')
     .description('fetch large lists of URLs, politely and safely, on this machine or on AWS')
     .version('0.1.0')
-    .addCommand(runCommand())
-    .addCommand(submitCommand())
-    .addCommand(statusCommand())
-    .addCommand(resultsCommand())
-    .addCommand(cancelCommand())
-    .addCommand(jobsCommand())
-    .addCommand(retryCommand());
+    .addCommand(runCommand());
+  if (argv[2] !== 'run') {
+    const remote = await import('./remote/index.js');
+    program
+      .addCommand(remote.submitCommand())
+      .addCommand(remote.statusCommand())
+      .addCommand(remote.resultsCommand())
+      .addCommand(remote.cancelCommand())
+      .addCommand(remote.jobsCommand())
+      .addCommand(remote.retryCommand());
+  }
   // Every command reports usage errors the same way: a hint to stderr, exit code 2.
   for (const command of [program, ...program.commands]) {
     command.showHelpAfterError('(run with --help for usage)').exitOverride();
@@ -32,7 +31,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv as string[]);
     const command = program.commands.find((c) => c.getOptionValue('exitCode') !== undefined);

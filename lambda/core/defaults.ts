@@ -14,7 +14,7 @@ export type Method = (typeof METHODS)[number];
 
 /** Options a caller may set per job. */
 export interface JobOptions {
-  /** Requests in flight at once, per worker process. @default 128 */
+  /** Requests in flight at once, per worker process. @default 256 */
   concurrency: number;
   /** Requests in flight at once to one host name, per worker process. @default 8 */
   perHost: number;
@@ -46,7 +46,7 @@ export interface JobOptions {
   method: Method;
   /** User-Agent header sent with every request. */
   userAgent: string;
-  /** URLs per chunk (one SQS message, one part). @default 250 */
+  /** URLs per chunk (one SQS message, one part). @default 1000 */
   chunkSize: number;
   /** Drop exact duplicate URLs (reported in invalid.jsonl.gz as DUPLICATE). @default false */
   dedupe: boolean;
@@ -61,7 +61,7 @@ export const DEFAULT_USER_AGENT = 'fanout/0.1';
 
 /** The defaults, applied in one place. */
 export const DEFAULT_OPTIONS: Readonly<JobOptions> = Object.freeze({
-  concurrency: 128,
+  concurrency: 256,
   perHost: 8,
   timeoutMs: 60_000,
   connectTimeoutMs: 10_000,
@@ -77,7 +77,7 @@ export const DEFAULT_OPTIONS: Readonly<JobOptions> = Object.freeze({
   inlineMaxBytes: 64 * 1024,
   method: 'GET',
   userAgent: DEFAULT_USER_AGENT,
-  chunkSize: 250,
+  chunkSize: 1000,
   dedupe: false,
   allowPrivate: false,
   allow: [],

@@ -53,7 +53,9 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
   const stop = new AbortController();
   const signal = job.signal ? AbortSignal.any([job.signal, stop.signal]) : stop.signal;
   const jobs = new MemoryJobStore();
-  const workerCount = Math.max(2, Math.ceil(options.concurrency / options.chunkSize) + 1);
+  // Chunks in hand for twice the concurrency: every slot stays busy while a worker waits
+  // for its chunk's slowest URLs and writes its part.
+  const workerCount = Math.max(2, Math.ceil((2 * options.concurrency) / options.chunkSize) + 1);
   const queue = new MemoryChunkQueue(workerCount);
   const storeBody = (sha256: string, body: Buffer) =>
     store.putIfAbsent(jobKeys.body(job.jobId, sha256), body).then(() => {});

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OPTIONS } from '../../lambda/core/defaults.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
 import { toFailedLine } from '../../lambda/core/record.js';
 import {
@@ -376,8 +377,8 @@ describe('fanout run on a 10,000-line mixed input', () => {
     expect(manifest.accepted).toBe(expectedUrls().length);
     expect(manifest.invalid).toBe(expectedInvalid().length);
     expect(manifest.lines).toBe(LINES);
-    expect(manifest.chunkSize).toBe(250);
-    expect(manifest.chunks).toBe(Math.ceil(manifest.accepted / 250));
+    expect(manifest.chunkSize).toBe(DEFAULT_OPTIONS.chunkSize);
+    expect(manifest.chunks).toBe(Math.ceil(manifest.accepted / DEFAULT_OPTIONS.chunkSize));
     expect(job.parts).toEqual(
       Array.from({ length: manifest.chunks }, (_, i) => `${String(i).padStart(8, '0')}.jsonl.gz`),
     );

@@ -142,7 +142,7 @@ describe('the Lambdas', () => {
   });
 
   it('give the worker the memory and timeout props', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 1024, Timeout: 300 });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 300 });
     customTemplate.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048, Timeout: 600 });
     template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 1024, Timeout: 900 }); // the dispatcher
   });

@@ -34,7 +34,7 @@ describe('resolveFetcherSettings', () => {
 
   it('documents its defaults: what the TSDoc @default tags say', () => {
     const s = resolveFetcherSettings();
-    expect(s.workerMemorySize).toBe(1024);
+    expect(s.workerMemorySize).toBe(512);
     expect(s.workerTimeout.toSeconds()).toBe(300);
     expect(s.workerDeadlineMargin.toSeconds()).toBe(15);
     expect(s.workerBatchSize).toBe(1);

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OPTIONS } from '../../lambda/core/defaults.js';
 
 const run = promisify(execFile);
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/dispatch-memory.ts');
-const CHUNK_SIZE = 250;
+const CHUNK_SIZE = DEFAULT_OPTIONS.chunkSize;
 const SEND_BATCH = 10;
 /** Every this-many-th line is an ftp:// URL, so the invalid-line stream is exercised too. */
 const INVALID_EVERY = 1000;

@@ -5,7 +5,7 @@ import { type ChunkQueue, isComplete, type JobStore, type ObjectStore } from '..
 import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
-import { parseInput } from '../input/parse-input.js';
+import { parseInputBatches } from '../input/parse-input.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { jobKeys } from './keys.js';
 
@@ -120,14 +120,15 @@ export async function dispatchJob(
   const segmented = resume !== undefined || control.shouldPause !== undefined;
   const run = resume?.runs ?? 0;
   const chain = resume?.chain ?? randomUUID().slice(0, 8);
-  const events = parseInput(source, {
+  // Events come a batch per input chunk: one await per batch, not one per line.
+  const batches = parseInputBatches(source, {
     format: request.format,
     filename: request.source,
     dedupe: options.dedupe,
     maxUrlLength: INPUT_LIMITS.maxUrlLength,
     maxLineBytes: INPUT_LIMITS.maxLineBytes,
   });
-  const first = await events.next();
+  const first = await batches.next();
   if (first.done && !resume) throw emptyInput(request);
   if (!resume) {
     await claimJobId(deps.store, request);
@@ -175,17 +176,20 @@ export async function dispatchJob(
   };
 
   try {
-    for (let next = first; !next.done; next = await events.next()) {
-      const event = next.value;
-      const line = event.kind === 'url' ? event.item.line : event.invalid.line;
-      if (line <= skipThrough) continue;
-      lines = Math.max(lines, line);
-      if (event.kind === 'url') {
-        accepted += 1;
-        if (await take(chunker.add(event.item), line)) break;
-      } else {
-        invalid += 1;
-        if (!invalidOut.write(`${JSON.stringify(event.invalid)}\n`)) await once(invalidOut, 'drain');
+    read: for (let next = first; !next.done; next = await batches.next()) {
+      for (const event of next.value) {
+        const line = event.kind === 'url' ? event.item.line : event.invalid.line;
+        if (line <= skipThrough) continue;
+        lines = Math.max(lines, line);
+        if (event.kind === 'url') {
+          accepted += 1;
+          // Most URLs complete no chunk: only a full one costs an await.
+          const chunk = chunker.add(event.item);
+          if (chunk && (await take(chunk, line))) break read;
+        } else {
+          invalid += 1;
+          if (!invalidOut.write(`${JSON.stringify(event.invalid)}\n`)) await once(invalidOut, 'drain');
+        }
       }
     }
     if (!paused) {

@@ -1,0 +1,99 @@
+// Printing bench/run.mjs's results as Markdown.
+
+/** A number with thousands separators; – when there is none. */
+export const fmt = (v, digits = 0) =>
+  Number.isFinite(v)
+    ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '–';
+
+/** A Markdown table, first column left-aligned, the others right-aligned. */
+export function table(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) =>
+    `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+  // The alignment row as Biome formats Markdown, so a pasted table passes `npm run lint`.
+  const rule = widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w - 1)}` : `${'-'.repeat(w - 1)}:`));
+  return [line(headers), `| ${rule.join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+/** The fetch matrix, a table per cell. */
+export function printMatrix(matrix, bodyBytes) {
+  for (const { cell, load: l, clients, wrk } of matrix) {
+    const ceiling = serverCeiling(matrix, cell);
+    const ideal = cell.latency > 0 ? Math.min(cell.concurrency / (cell.latency / 1000), ceiling) : null;
+    console.log(
+      `\n### ${cell.latency} ms latency, concurrency ${cell.concurrency}, ${fmt(cell.urls)} URLs, ${bodyBytes / 1024} KiB bodies (load ${l[0]} → ${l[1]})\n`,
+    );
+    const headers = ['client', 'req/s', 'CPU µs/req', 'peak RSS MB'];
+    if (ideal) headers.push('of ideal');
+    headers.push('fetch loop alone: req/s', 'CPU µs/req');
+    const rows = [...clients, { name: 'wrk (the ceiling)', ...wrk }].map((c) => {
+      const row = [c.name, fmt(c.rps), fmt(c.cpuUs), fmt(c.rssMb)];
+      if (ideal) row.push(`${fmt((100 * c.rps) / ideal)}%`);
+      row.push(fmt(c.loopRps), fmt(c.loopCpuUs));
+      return row;
+    });
+    console.log(table(headers, rows));
+    if (ideal)
+      console.log(
+        `\nideal = min(${cell.concurrency} / ${cell.latency} ms, the server's ceiling of ${fmt(ceiling)} req/s) = ${fmt(ideal)} req/s`,
+      );
+  }
+}
+
+/** The most the server answers at a cell's concurrency: wrk's figure at 0 ms latency. */
+function serverCeiling(matrix, cell) {
+  return (
+    matrix.find((m) => m.cell.latency === 0 && m.cell.concurrency === cell.concurrency)?.wrk.rps ?? Infinity
+  );
+}
+
+/** The issue's targets, met or missed, from a run's report. */
+export function printTargets(report) {
+  const checks = [];
+  const first = report.matrix?.find((m) => m.cell.latency === 0 && m.cell.concurrency === 100);
+  const fanout = first?.clients.find((c) => c.name === 'fanout run');
+  const aio = first?.clients.find((c) => c.name === 'aiohttp, shared session');
+  if (fanout && aio) {
+    checks.push([
+      '0 ms, c=100: ≥ 2× the shared-session aiohttp throughput',
+      `${fmt(fanout.rps / aio.rps, 2)}×`,
+      fanout.rps >= 2 * aio.rps,
+    ]);
+    checks.push([
+      '0 ms, c=100: ≤ ½ its CPU per request',
+      `${fmt(fanout.cpuUs / aio.cpuUs, 2)}×`,
+      fanout.cpuUs <= 0.5 * aio.cpuUs,
+    ]);
+  }
+  if (report.long) {
+    const ratio = report.long.fanout.rps / report.long.wrk.rps;
+    checks.push([
+      `50 ms, c=500, ${fmt(report.long.cell.urls)} URLs: ≥ 90% of wrk`,
+      `${fmt(100 * ratio)}%`,
+      ratio >= 0.9,
+    ]);
+  }
+  if (report.dispatcher) {
+    const d = report.dispatcher;
+    checks.push(['dispatcher ≥ 500,000 URLs/s', fmt(d.urlsPerSecond), d.urlsPerSecond >= 500_000]);
+    checks.push([
+      `dispatcher peak RSS on ${fmt(d.lines)} lines < 200 MB`,
+      `${fmt(d.rssMb)} MB`,
+      d.rssMb < 200,
+    ]);
+  }
+  const fanoutCost = report.cost.rows[0][1];
+  checks.push([
+    'cost at 200 ms, defaults ≤ $0.03 per 1M URLs',
+    `$${fanoutCost.toFixed(4)}`,
+    fanoutCost <= 0.03,
+  ]);
+  console.log('\n## Targets\n');
+  console.log(
+    table(
+      ['target', 'measured', ''],
+      checks.map(([t, m, ok]) => [t, m, ok ? 'met' : 'MISSED']),
+    ),
+  );
+}
