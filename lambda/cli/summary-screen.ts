@@ -1,23 +1,11 @@
+import { bytes, count as n } from '../core/report/format.js';
 import type { JobSummary } from '../core/summary.js';
-
-const n = (value: number) => value.toLocaleString('en-US');
 
 function histogramLine(counts: Record<string, number>, limit = 8): string {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
   const shown = entries.slice(0, limit).map(([key, count]) => `${key}: ${n(count)}`);
   if (entries.length > limit) shown.push(`… ${entries.length - limit} more`);
   return shown.length ? shown.join(' · ') : '—';
-}
-
-function bytes(value: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = value;
-  let unit = 0;
-  while (v >= 1024 && unit < units.length - 1) {
-    v /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? v : v.toFixed(1)} ${units[unit]}`;
 }
 
 const ms = (value: number | null) => (value === null ? '—' : `${n(Math.round(value))} ms`);
