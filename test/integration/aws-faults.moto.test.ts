@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../lambda/adapters/aws/clients.js';
 import type { ChunkMessage } from '../../lambda/adapters/ports.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
-import { LocalDeployment } from '../../lambda/local/local-deployment.js';
 import { TEST_CACHE } from '../helpers/cli-harness.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { type MotoServer, motoEnv, startMoto } from '../support/moto-server.js';
 import { scoreResults } from '../support/queue-checker.js';
+import { isolatedDeployment, submitUrls } from './deployment-fixture.js';
 
 // Faults the pipeline must survive on a real S3/SQS/DynamoDB protocol (moto's server):
 // duplicate and concurrent deliveries, a worker that dies between writing its part and
@@ -44,67 +44,18 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-let deployments = 0;
-
-/** A deployment of its own (bucket, queues, table), redelivering after 2 s. */
-async function deploy(): Promise<LocalDeployment> {
-  deployments += 1;
-  const name = `faults-${deployments}`;
-  const deployment = await LocalDeployment.start({
-    clients,
-    names: {
-      bucket: name,
-      queueName: `${name}-chunks`,
-      dlqName: `${name}-dlq`,
-      tableName: `${name}-jobs`,
-      maxReceiveCount: 5,
-      visibilityTimeoutSeconds: 2,
-    },
-    workers: 2,
-    env: { FANOUT_JOB_MAXIMA: JSON.stringify({ allowPrivate: true }) },
-  });
-  // Count completions: a job must be finalized (and announced) exactly once.
-  const announced: string[] = [];
-  deployment.services.announce = async (summary) => {
-    announced.push(summary.jobId);
-  };
-  Object.assign(deployment, { announced });
-  return deployment;
-}
-
-const announcedOf = (deployment: LocalDeployment) =>
-  (deployment as unknown as { announced: string[] }).announced;
-
-async function submit(deployment: LocalDeployment, urls: string[], chunkSize: number): Promise<string> {
-  const res = await deployment.api({
-    httpMethod: 'POST',
-    path: '/jobs',
-    resource: '/jobs',
-    pathParameters: null,
-    isBase64Encoded: false,
-    body: JSON.stringify({
-      urls,
-      options: { allow: ['127.0.0.1/32'], chunkSize, concurrency: 10, retries: 0 },
-    }),
-  } as Parameters<LocalDeployment['api']>[0]);
-  expect(res.statusCode).toBe(202);
-  return JSON.parse(res.body).jobId as string;
-}
-
-/** The queue checker: expected lines vs the records in results.jsonl.gz. */
-
 const urlsOf = (tag: string, n: number, path = '/ok') =>
   Array.from({ length: n }, (_, i) => target.url(`${path}?${tag}=${i}`));
 
 describe('duplicate and concurrent deliveries', () => {
   it('every chunk message sent twice, both copies taken by two workers at once: one record each, one finalize', async () => {
-    const deployment = await deploy();
+    const { deployment, announced } = await isolatedDeployment(clients);
     const { queue } = deployment.services;
     const send = queue.send.bind(queue);
     // Each copy right behind the original, so the two workers receive the pair together.
     queue.send = (messages: readonly ChunkMessage[]) => send(messages.flatMap((m) => [m, m]));
     const urls = urlsOf('dup', 400, '/slow');
-    const jobId = await submit(deployment, urls, 50);
+    const jobId = await submitUrls(deployment, urls, { chunkSize: 50, concurrency: 10 });
     const state = await deployment.runUntilFinished(jobId, { maxPolls: 300 });
     expect(state?.status).toBe('succeeded');
     expect(await scoreResults(deployment.services.store, jobId, 400)).toMatchObject({
@@ -114,7 +65,7 @@ describe('duplicate and concurrent deliveries', () => {
       records: 400,
     });
     expect(state).toMatchObject({ chunksDone: 8, totalChunks: 8, urlsDone: 400, urlsFailed: 0 });
-    expect(announcedOf(deployment)).toEqual([jobId]);
+    expect(announced).toEqual([jobId]);
     // Both copies of some chunks were fetched at the same time: more requests than URLs.
     const requests = target.requests.filter((r) => r.path === '/slow').length;
     expect(requests).toBeGreaterThan(400);
@@ -123,7 +74,7 @@ describe('duplicate and concurrent deliveries', () => {
 
 describe('a worker that dies after writing its part, before counting it', () => {
   it('the redelivery finds the part, counts it once and does not fetch again', async () => {
-    const deployment = await deploy();
+    const { deployment, announced } = await isolatedDeployment(clients);
     const { jobs } = deployment.services;
     const markChunkDone = jobs.markChunkDone.bind(jobs);
     let crashes = 0;
@@ -136,7 +87,7 @@ describe('a worker that dies after writing its part, before counting it', () => 
     };
     const urls = urlsOf('crash', 300);
     const before = target.requests.length;
-    const jobId = await submit(deployment, urls, 100);
+    const jobId = await submitUrls(deployment, urls, { chunkSize: 100, concurrency: 10 });
     const state = await deployment.runUntilFinished(jobId, { maxPolls: 300 });
     expect(crashes).toBe(1);
     expect(state?.status).toBe('succeeded');
@@ -147,7 +98,7 @@ describe('a worker that dies after writing its part, before counting it', () => 
       records: 300,
     });
     expect(state).toMatchObject({ chunksDone: 3, totalChunks: 3, urlsDone: 300 });
-    expect(announcedOf(deployment)).toEqual([jobId]);
+    expect(announced).toEqual([jobId]);
     // Each URL was fetched once: the redelivered chunk was not fetched again.
     expect(target.requests.length - before).toBe(300);
   }, 180_000);
@@ -172,10 +123,10 @@ describe('a worker process killed mid-chunk (SIGKILL)', () => {
   });
 
   it('after the message comes back, the chunk is fetched again: nothing lost, nothing duplicated', async () => {
-    const deployment = await deploy();
+    const { deployment, announced } = await isolatedDeployment(clients);
     const { config } = deployment.services;
     const urls = urlsOf('kill', 200, '/slow');
-    const jobId = await submit(deployment, urls, 200);
+    const jobId = await submitUrls(deployment, urls, { chunkSize: 200, concurrency: 10 });
     await deployment.settled();
     const child: ChildProcess = spawn(process.execPath, [bundle], {
       env: {
@@ -212,6 +163,6 @@ describe('a worker process killed mid-chunk (SIGKILL)', () => {
       records: 200,
     });
     expect(state).toMatchObject({ chunksDone: 1, totalChunks: 1, urlsDone: 200 });
-    expect(announcedOf(deployment)).toEqual([jobId]);
+    expect(announced).toEqual([jobId]);
   }, 180_000);
 });

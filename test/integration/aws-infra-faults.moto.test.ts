@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambda/adapters/aws/clients.js';
 import type { ChunkMessage } from '../../lambda/adapters/ports.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
-import { LocalDeployment } from '../../lambda/local/local-deployment.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { FaultProxy, type FaultRule } from '../support/fault-proxy.js';
 import { type MotoServer, motoEnv, startMoto } from '../support/moto-server.js';
 import { scoreResults } from '../support/queue-checker.js';
+import { isolatedDeployment, submitUrls } from './deployment-fixture.js';
 
 // Broken infrastructure, scored like a queue checker (expected lines vs the records in
 // results.jsonl.gz: lost, duplicated and unexpected must all be 0) on the moto-backed
@@ -34,42 +34,9 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-let deployments = 0;
-
-async function deploy(
-  endpoint: string,
-  extra: Parameters<typeof LocalDeployment.start>[0] extends infer O ? Partial<O> : never = {},
-) {
-  deployments += 1;
-  const name = `infra-${deployments}`;
-  return LocalDeployment.start({
-    clients: createAwsClients({ endpoint, region: 'us-east-1' }),
-    names: {
-      bucket: name,
-      queueName: `${name}-chunks`,
-      dlqName: `${name}-dlq`,
-      tableName: `${name}-jobs`,
-      maxReceiveCount: 30,
-      visibilityTimeoutSeconds: 2,
-    },
-    workers: 3,
-    ...extra,
-    env: { FANOUT_JOB_MAXIMA: JSON.stringify({ allowPrivate: true }), ...extra.env },
-  });
-}
-
-async function submit(deployment: LocalDeployment, urls: string[], options: Record<string, unknown>) {
-  const res = await deployment.api({
-    httpMethod: 'POST',
-    path: '/jobs',
-    resource: '/jobs',
-    pathParameters: null,
-    isBase64Encoded: false,
-    body: JSON.stringify({ urls, options: { allow: ['127.0.0.1/32'], retries: 0, ...options } }),
-  } as Parameters<LocalDeployment['api']>[0]);
-  expect(res.statusCode).toBe(202);
-  return JSON.parse(res.body).jobId as string;
-}
+// Many deliveries per chunk (every fault forces some): the DLQ must not end these jobs.
+const DEPLOYMENT = { workers: 3, maxReceiveCount: 30 };
+const clients = () => createAwsClients({ endpoint: moto.endpoint });
 
 const CLEAN = { lost: 0, duplicated: 0, unexpected: 0 };
 const urlsOf = (tag: string, n: number, path = '/ok') =>
@@ -137,8 +104,11 @@ describe('the pipeline behind a faulty endpoint', () => {
     const dropped: string[] = [];
     const proxy = await new FaultProxy(moto.endpoint, rules).start();
     try {
-      const deployment = await deploy(proxy.endpoint);
-      const jobId = await submit(deployment, urlsOf('faulty', 2000), { chunkSize: 50 });
+      const { deployment } = await isolatedDeployment(
+        createAwsClients({ endpoint: proxy.endpoint }),
+        DEPLOYMENT,
+      );
+      const jobId = await submitUrls(deployment, urlsOf('faulty', 2000), { chunkSize: 50 });
       const state = await deployment.runUntilFinished(jobId, { maxPolls: 600 });
       expect(state?.status).toBe('succeeded');
       expect(await scoreResults(deployment.services.store, jobId, 2000)).toMatchObject(CLEAN);
@@ -152,7 +122,7 @@ describe('the pipeline behind a faulty endpoint', () => {
 
 describe('a dispatcher that crashes half-way', () => {
   it('is run again (Lambda retries the invocation) and the job comes out whole', async () => {
-    const deployment = await deploy(moto.endpoint);
+    const { deployment } = await isolatedDeployment(clients(), DEPLOYMENT);
     const { queue } = deployment.services;
     const send = queue.send.bind(queue);
     let sends = 0;
@@ -161,7 +131,7 @@ describe('a dispatcher that crashes half-way', () => {
       if (sends === 3) throw new Error('injected dispatcher crash');
       await send(messages);
     };
-    const jobId = await submit(deployment, urlsOf('crashdispatch', 1000), { chunkSize: 20 });
+    const jobId = await submitUrls(deployment, urlsOf('crashdispatch', 1000), { chunkSize: 20 });
     const state = await deployment.runUntilFinished(jobId, { maxPolls: 600 });
     expect(sends).toBeGreaterThan(5);
     expect(state?.status).toBe('succeeded');
@@ -173,12 +143,13 @@ describe('a dispatcher that crashes half-way', () => {
 describe('workers past their deadline mid-chunk', () => {
   it('save what they fetched; the redelivery fetches only the rest', async () => {
     // A 2 s function with a 0.5 s margin: a chunk of 60 URLs at 250 ms, 10 at a time, needs ~1.5 s.
-    const deployment = await deploy(moto.endpoint, {
+    const { deployment } = await isolatedDeployment(clients(), {
+      ...DEPLOYMENT,
       workerTimeoutMs: 1200,
       env: { FANOUT_DEADLINE_MARGIN_MS: '400' },
     });
     const before = target.requests.filter((r) => r.path === '/slow').length;
-    const jobId = await submit(deployment, urlsOf('deadline', 240, '/slow'), {
+    const jobId = await submitUrls(deployment, urlsOf('deadline', 240, '/slow'), {
       chunkSize: 60,
       concurrency: 10,
     });

@@ -8,9 +8,11 @@ import type { ResultRecord } from '../../lambda/core/record.js';
 import type { JobSummary } from '../../lambda/core/summary.js';
 import type { Services } from '../../lambda/handlers/services.js';
 import { LocalDeployment } from '../../lambda/local/local-deployment.js';
+import { makeApiEvent } from '../helpers/api-events.js';
 import { makeS3Event } from '../helpers/factories.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { type MotoServer, motoEnv, startMoto } from '../support/moto-server.js';
+import { submitUrls } from './deployment-fixture.js';
 
 // The AWS pipeline on a real S3/SQS/DynamoDB wire protocol (moto's server): jobs submitted
 // to the real API handler or uploaded under inputs/ go through the real dispatcher, worker,
@@ -63,14 +65,8 @@ const LOOPBACK = { allow: ['127.0.0.1/32'] };
 
 /** One API Gateway proxy request to the real API handler; the parsed JSON body back. */
 async function api(method: string, path: string, body?: unknown) {
-  const res = await deployment.api({
-    httpMethod: method,
-    path,
-    resource: '/{proxy+}',
-    pathParameters: null,
-    body: body === undefined ? null : JSON.stringify(body),
-    isBase64Encoded: false,
-  } as Parameters<LocalDeployment['api']>[0]);
+  const json = body === undefined ? null : JSON.stringify(body);
+  const res = await deployment.api(makeApiEvent(method, path, { body: json, shape: 'proxy' }));
   return {
     status: res.statusCode, // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
     body: JSON.parse(res.body) as Record<string, any>,
@@ -268,15 +264,7 @@ describe('a dispatch too long for one invocation', () => {
     const urls = Array.from({ length: 1000 }, (_, i) =>
       i % 97 === 5 ? 'bad url' : target.url(`/ok?l=${i}`),
     );
-    const submitted = await continuing.api({
-      httpMethod: 'POST',
-      path: '/jobs',
-      resource: '/jobs',
-      pathParameters: null,
-      body: JSON.stringify({ urls, options: { ...LOOPBACK, chunkSize: 100 } }),
-      isBase64Encoded: false,
-    } as Parameters<LocalDeployment['api']>[0]);
-    const jobId = JSON.parse(submitted.body).jobId as string;
+    const jobId = await submitUrls(continuing, urls, { ...LOOPBACK, chunkSize: 100 });
     const state = await continuing.runUntilFinished(jobId, { maxPolls: 400 });
     expect(state?.status).toBe('completed_with_errors');
     expect(continuing.dispatches.filter((d) => d.resume).length).toBeGreaterThanOrEqual(3);
