@@ -20,6 +20,7 @@ import {
   readJob,
   runCli,
 } from '../helpers/cli-harness.js';
+import { mulberry32 } from '../helpers/prng.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 
 const LINES = 10_000;
@@ -32,18 +33,6 @@ type Expected =
   | { kind: 'skip' };
 
 type Route = 'ok' | 'missing' | 'redirect' | 'slow' | 'error' | 'destroy' | 'refused';
-
-/** Deterministic PRNG (mulberry32), so a failing input can be regenerated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pageBody = (key: string) => `page ${key}\n`;
 
@@ -81,7 +70,7 @@ function handle(hits: Map<string, number>) {
 
 /** Generates a mixed input; returns its bytes and, per physical line, what it must become. */
 function generateInput(origin: string, lines: number, seed: number) {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   const expected: Expected[] = [];
   const chunks: Buffer[] = [];

@@ -3,24 +3,13 @@ import type { ResultRecord } from '../../../lambda/core/record.js';
 import { ReportBuilder } from '../../../lambda/core/report/report-builder.js';
 import { type JobSummary, SummaryAccumulator } from '../../../lambda/core/summary.js';
 import { makeFailure, makeRecord } from '../../helpers/factories.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 /** Attacker-controlled strings, as a hostile input list and a hostile server would send them. */
 export const HOSTILE = {
   url: `https://evil.example/<script>window.__pwned=1</script>?q="'><img src=x onerror="window.__pwned=2">`,
   message: `bad header "</p><script>window.__pwned=3</script><style>body{display:none}</style>`,
 } as const;
-
-/** A small deterministic PRNG (mulberry32), so the sample job is the same every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ERRORS: ReadonlyArray<[FetchErrorCode, string]> = [
   ['DNS', 'getaddrinfo ENOTFOUND'],
@@ -37,7 +26,7 @@ const ERRORS: ReadonlyArray<[FetchErrorCode, string]> = [
  * one record with a hostile URL and message.
  */
 export function sampleRecords(n = 2400, seed = 7): ResultRecord[] {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   const records: ResultRecord[] = [];
   for (let i = 0; i < n; i += 1) {
     const h = Math.floor(rand() ** 2 * 60);
