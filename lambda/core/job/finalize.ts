@@ -3,13 +3,13 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { JobStore, ObjectStore } from '../../adapters/ports.js';
 import { chunkIdAt } from '../chunker.js';
-import type { ResultRecord } from '../record.js';
-import { toFailedLine } from '../record.js';
+import { type FailedLine, type ResultRecord, toFailedLine } from '../record.js';
 import { ReportBuilder } from '../report/report-builder.js';
 import { type JobSummary, SummaryAccumulator } from '../summary.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { decodeJsonlGz } from './jsonl.js';
 import { jobKeys } from './keys.js';
+import { readPart } from './part-file.js';
 
 export interface FinalizeDeps {
   store: ObjectStore;
@@ -36,19 +36,29 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
   const failed = new PassThrough();
   const failedUpload = store.putStream(jobKeys.failed(jobId), failed, 'application/x-ndjson');
 
+  const writeFailed = async (line: FailedLine) => {
+    if (!failed.write(`${JSON.stringify(line)}\n`)) await once(failed, 'drain');
+  };
+
   async function* parts(): AsyncGenerator<Buffer> {
     // With no chunks, an empty gzip member keeps results.jsonl.gz a valid (empty) gzip file.
     if (manifest.chunks === 0) yield gzipSync(Buffer.alloc(0));
+    const ahead = new PartReader(store, jobId, manifest.chunks);
     for (let index = 0; index < manifest.chunks; index += 1) {
-      const key = jobKeys.part(jobId, chunkIdAt(index));
-      const part = await store.get(key);
-      if (!part) throw new Error(`${key} is missing although its chunk was counted`);
-      yield part;
-      for (const record of decodeJsonlGz<ResultRecord>(part)) {
+      const { member, digest } = readPart(await ahead.next());
+      yield member;
+      if (digest) {
+        summary.merge(digest.summary);
+        report.merge(digest.report);
+        for (const line of digest.failed) await writeFailed(line);
+        continue;
+      }
+      // A part without a digest (written before digests, or too large for one): read its records.
+      for (const record of decodeJsonlGz<ResultRecord>(member)) {
         summary.add(record);
         report.add(record);
         const line = toFailedLine(record);
-        if (line && !failed.write(`${JSON.stringify(line)}\n`)) await once(failed, 'drain');
+        if (line) await writeFailed(line);
       }
     }
   }
@@ -79,4 +89,35 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
   const cancelled = (await deps.jobs.get(jobId))?.cancelRequested === true;
   await deps.jobs.finish(jobId, cancelled ? 'cancelled' : result.status);
   return result;
+}
+
+/** Parts read in chunk order, with the next few already requested: object reads overlap. */
+class PartReader {
+  /** Reads under way ahead of the one being consumed. */
+  static readonly AHEAD = 8;
+  private readonly pending: Array<{ key: string; data: Promise<Buffer | null> }> = [];
+  private requested = 0;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly jobId: string,
+    private readonly chunks: number,
+  ) {}
+
+  /** The next part's bytes; throws when it is missing. */
+  async next(): Promise<Buffer> {
+    while (this.requested < this.chunks && this.pending.length < PartReader.AHEAD) {
+      const key = jobKeys.part(this.jobId, chunkIdAt(this.requested));
+      const data = this.store.get(key);
+      // Awaited in turn below; a failure ahead of its turn must not go unhandled meanwhile.
+      data.catch(() => {});
+      this.pending.push({ key, data });
+      this.requested += 1;
+    }
+    const head = this.pending.shift();
+    if (!head) throw new Error(`job ${this.jobId}: no part left to read`);
+    const data = await head.data;
+    if (!data) throw new Error(`${head.key} is missing although its chunk was counted`);
+    return data;
+  }
 }

@@ -10,6 +10,8 @@ import type { FetchEngine } from '../fetch/engine.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { decodeJsonlGz, encodeJsonlGz } from './jsonl.js';
 import { jobKeys } from './keys.js';
+import type { PartDigest } from './part-digest.js';
+import { encodePart, readPart } from './part-file.js';
 
 export interface WorkerDeps {
   store: ObjectStore;
@@ -80,19 +82,28 @@ export async function processChunk(
   if (!(await deps.store.exists(key))) {
     const results = await fetchChunk(deps, message, options);
     records = results.length;
-    const written = await deps.store.putIfAbsent(key, encodeJsonlGz(results), 'application/gzip');
-    if (written) counts = countsOf(results);
+    const encoded = encodePart(results);
+    const written = await deps.store.putIfAbsent(key, encoded.data, 'application/gzip');
+    if (written) counts = countsOf(encoded.digest);
     part = written ? 'written' : 'exists';
   }
   // The part another delivery wrote is the one that counts, so its URLs are counted.
-  counts ??= countsOf(decodeJsonlGz<ResultRecord>((await deps.store.get(key)) ?? Buffer.alloc(0)));
+  counts ??= countsOfStored((await deps.store.get(key)) ?? Buffer.alloc(0));
   const progress = await deps.jobs.markChunkDone(jobId, chunkId, counts);
   const claimedFinalize =
     isComplete(progress) && (await deps.jobs.claimFinalize(jobId, options.finalizeLeaseMs));
   return { part, records, claimedFinalize };
 }
 
-function countsOf(records: readonly ResultRecord[]): ChunkCounts {
+function countsOf(digest: PartDigest): ChunkCounts {
+  return { urls: digest.summary.records, failed: digest.summary.failed };
+}
+
+/** The counts of a stored part: from its digest, or from its records when it has none. */
+function countsOfStored(data: Buffer): ChunkCounts {
+  const { member, digest } = readPart(data);
+  if (digest) return countsOf(digest);
+  const records = decodeJsonlGz<ResultRecord>(member);
   let failed = 0;
   for (const record of records) if (record.error) failed += 1;
   return { urls: records.length, failed };

@@ -1,6 +1,6 @@
 import type { ResultRecord } from '../record.js';
 import type { JobSummary } from '../summary.js';
-import { type HostRow, HostTable, hostOf, type OtherHosts } from './host-table.js';
+import { type HostRow, type HostStats, HostTable, hostOf, type OtherHosts } from './host-table.js';
 import { truncate } from './html.js';
 import { renderReport } from './render.js';
 
@@ -62,6 +62,19 @@ export interface ReportDetails {
 }
 
 /**
+ * What one part's records add to a report, computed by the worker that wrote the part;
+ * finalize merges these in chunk order instead of reading every record again.
+ */
+export interface ReportPart {
+  records: number;
+  failures: number;
+  /** The part's first failures, in record order, cut as the report cuts them. */
+  firstFailures: FailureSample[];
+  /** Every host of the part, uncut. */
+  hosts: HostStats[];
+}
+
+/**
  * Streams a job's result records into what report.html shows beyond summary.json.
  * Memory is bounded by ReportLimits (about 1 MB at the defaults), whatever the job's size.
  */
@@ -71,6 +84,11 @@ export class ReportBuilder {
   private readonly samples: FailureSample[] = [];
   private records = 0;
   private failures = 0;
+
+  /** A builder for one part of `records` records: it never cuts a host, so its part merges exactly. */
+  static forPart(records: number): ReportBuilder {
+    return new ReportBuilder({ hosts: Math.max(REPORT_LIMITS.hosts, Math.ceil(records / 2)) });
+  }
 
   constructor(limits: Partial<ReportLimits> = {}) {
     this.limits = { ...REPORT_LIMITS, ...limits };
@@ -93,6 +111,30 @@ export class ReportBuilder {
         attempts: record.attempts,
       });
     }
+  }
+
+  /**
+   * The records added so far as a ReportPart. Exact only while no host was cut: build a
+   * part's builder with `hosts` at least half its record count (see `forPart`).
+   */
+  toPart(): ReportPart {
+    return {
+      records: this.records,
+      failures: this.failures,
+      firstFailures: [...this.samples],
+      hosts: this.hosts.entries(),
+    };
+  }
+
+  /** Adds a part's contribution, as if its records had been added one by one. */
+  merge(part: ReportPart): void {
+    this.records += part.records;
+    this.failures += part.failures;
+    for (const sample of part.firstFailures) {
+      if (this.samples.length >= this.limits.failures) break;
+      this.samples.push(sample);
+    }
+    for (const host of part.hosts) this.hosts.merge(host);
   }
 
   /** What was gathered so far, ranked. */

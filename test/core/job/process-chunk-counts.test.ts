@@ -5,6 +5,7 @@ import type { ChunkMessage } from '../../../lambda/adapters/ports.js';
 import { FetchEngine } from '../../../lambda/core/fetch/engine.js';
 import { decodeJsonlGz, encodeJsonlGz } from '../../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
+import { encodePart } from '../../../lambda/core/job/part-file.js';
 import { processChunk } from '../../../lambda/core/job/process-chunk.js';
 import { resolveOptions } from '../../../lambda/core/options.js';
 import type { ResultRecord } from '../../../lambda/core/record.js';
@@ -94,22 +95,28 @@ describe('processChunk passes URL counts to markChunkDone', () => {
     expect(await jobs.get('j')).toMatchObject({ chunksDone: 1, urlsDone: 5, urlsFailed: 2 });
   });
 
-  it('a redelivery whose part exists: the counts come from the stored part, nothing is fetched', async () => {
-    const { store, jobs, engine, message, markChunkDone } = await setup(['/ok', '/ok', '/ok']);
-    // The part an earlier delivery wrote before dying (its records say what happened then).
-    const stored = [
-      makeRecord({ line: 1 }),
-      makeFailure('DNS', { line: 2 }),
-      makeFailure('TLS', { line: 3 }),
-    ];
-    await store.put(jobKeys.part('j', '00000000'), encodeJsonlGz(stored));
-    const hits = server.hits('/ok');
-    const outcome = await processChunk({ store, jobs, engine }, message);
-    expect(outcome).toEqual({ part: 'exists', records: 0, claimedFinalize: true });
-    expect(server.hits('/ok')).toBe(hits);
-    expect(markChunkDone).toHaveBeenCalledWith('j', '00000000', { urls: 3, failed: 2 });
-    expect(await jobs.get('j')).toMatchObject({ urlsDone: 3, urlsFailed: 2 });
-  });
+  it.each([
+    ['with its digest', (records: ResultRecord[]) => encodePart(records).data],
+    ['written before digests', (records: ResultRecord[]) => encodeJsonlGz(records)],
+  ])(
+    'a redelivery whose part exists (%s): the counts come from the stored part, nothing is fetched',
+    async (_style, encode) => {
+      const { store, jobs, engine, message, markChunkDone } = await setup(['/ok', '/ok', '/ok']);
+      // The part an earlier delivery wrote before dying (its records say what happened then).
+      const stored = [
+        makeRecord({ line: 1 }),
+        makeFailure('DNS', { line: 2 }),
+        makeFailure('TLS', { line: 3 }),
+      ];
+      await store.put(jobKeys.part('j', '00000000'), encode(stored));
+      const hits = server.hits('/ok');
+      const outcome = await processChunk({ store, jobs, engine }, message);
+      expect(outcome).toEqual({ part: 'exists', records: 0, claimedFinalize: true });
+      expect(server.hits('/ok')).toBe(hits);
+      expect(markChunkDone).toHaveBeenCalledWith('j', '00000000', { urls: 3, failed: 2 });
+      expect(await jobs.get('j')).toMatchObject({ urlsDone: 3, urlsFailed: 2 });
+    },
+  );
 
   it('a delivery that lost the race to write the part counts the winner’s part, not its own records', async () => {
     const { jobs, engine, message, markChunkDone } = await setup(['/ok', '/ok']);

@@ -9,8 +9,25 @@ describe('hostOf', () => {
     ['http://[::1]:80/', '[::1]'],
     ['https://bücher.example/', 'xn--bcher-kva.example'],
     ['not a url', '(not a URL)'],
+    ['https://a.example?q=1', 'a.example'],
+    ['https://a.example#frag', 'a.example'],
+    ['https://b.example\\path', 'b.example'],
+    ['http://example.com:80/', 'example.com'],
+    ['https://exa\tmple.com/', 'example.com'],
+    ['http://[::1', '(not a URL)'],
   ])('%s → %s', (url, host) => {
     expect(hostOf(url)).toBe(host);
+    // Asked again, the answer comes from the prefix cache: the same.
+    expect(hostOf(url)).toBe(host);
+  });
+
+  it('gives every URL of a prefix the host the parser gives it, whatever follows the authority', () => {
+    const prefixes = ['https://Example.COM', 'http://user:pw@x.example:8080', 'https://bücher.example'];
+    for (const prefix of prefixes) {
+      for (const rest of ['', '/', '/a/b?c=d', '?q', '#f', '\\x']) {
+        expect(hostOf(`${prefix}${rest}`)).toBe(new URL(`${prefix}${rest}`).host);
+      }
+    }
   });
 });
 

@@ -65,6 +65,46 @@ describe('ReportBuilder', () => {
     expect(details.hosts.other.records).toBeGreaterThan(49_000);
     expect(builder.render({ summary: summaryOf([]), generatedAt: GENERATED_AT })).toContain('id="hosts-cut"');
   });
+
+  it('merging parts in order gives what adding their records one by one gives', () => {
+    const records = sampleRecords(2400, 3);
+    const whole = new ReportBuilder();
+    const merged = new ReportBuilder();
+    for (const record of records) whole.add(record);
+    for (let at = 0; at < records.length; at += 300) {
+      const part = ReportBuilder.forPart(300);
+      for (const record of records.slice(at, at + 300)) part.add(record);
+      merged.merge(part.toPart());
+    }
+    const rounded = (rows: { meanMs: number }[]) => rows.map((r) => ({ ...r, meanMs: r.meanMs.toFixed(6) }));
+    const [a, b] = [whole.details(), merged.details()];
+    expect(b.records).toBe(a.records);
+    expect(b.failures).toBe(a.failures);
+    expect(b.firstFailures).toEqual(a.firstFailures);
+    expect(rounded(b.hosts.mostFailing)).toEqual(rounded(a.hosts.mostFailing));
+    expect(rounded(b.hosts.slowest)).toEqual(rounded(a.hosts.slowest));
+    expect(b.hosts.tracked).toBe(a.hosts.tracked);
+  });
+
+  it('a part never cuts its hosts, and merging many stays bounded', () => {
+    const merged = new ReportBuilder({ hosts: 20 });
+    for (let p = 0; p < 50; p += 1) {
+      const part = ReportBuilder.forPart(1000);
+      for (let i = 0; i < 1000; i += 1) {
+        part.add(makeFailure('DNS', { line: p * 1000 + i + 1, url: `https://h${p}-${i}.example/` }));
+      }
+      expect(part.toPart().hosts).toHaveLength(1000);
+      merged.merge(part.toPart());
+    }
+    const details = merged.details();
+    expect(details.records).toBe(50_000);
+    expect(details.failures).toBe(50_000);
+    expect(details.hosts.tracked).toBeLessThanOrEqual(40);
+    expect(details.hosts.tracked + details.hosts.other.dropped).toBe(50_000);
+    expect(details.firstFailures.map((f) => f.line)).toEqual(
+      Array.from({ length: REPORT_LIMITS.failures }, (_, i) => i + 1),
+    );
+  });
 });
 
 function summaryOf(records: ReturnType<typeof sampleRecords>) {
