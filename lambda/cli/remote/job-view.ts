@@ -1,5 +1,6 @@
 import { FINAL_STATUSES, type JobState, type JobStatus } from '../../adapters/ports.js';
 import { jobKeys } from '../../core/job/keys.js';
+import { count as n } from '../../core/report/format.js';
 import { EXIT, type ExitCode, getExitCode } from '../exit-codes.js';
 
 /** A job as `GET /jobs/{id}` shows it; read from the job table when there is no API. */
@@ -67,8 +68,6 @@ export function exitCodeOf(view: Pick<JobView, 'status'>): ExitCode {
       return EXIT.OK;
   }
 }
-
-const n = (value: number) => value.toLocaleString('en-US');
 
 /** "1,234 of 5,000 URLs done, 12 failed" (the total once dispatch has counted it). */
 export function progressText(view: JobView): string {

@@ -1,7 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { bytes, duration, edgeLabel, percent, utc } from '../../../lambda/core/report/format.js';
+import { bytes, count, duration, edgeLabel, percent, utc } from '../../../lambda/core/report/format.js';
 
 describe('report formats', () => {
+  it.each([
+    0,
+    7,
+    999,
+    1000,
+    1234567,
+    1e15,
+    -1,
+    -1234.5,
+    18593.4,
+    0.1234,
+    0.0004,
+    -0.0004,
+    999.9996,
+    12.3456,
+    -0,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+  ])('count(%d) is written as en-US writes it', (value) => {
+    expect(count(value)).toBe(value.toLocaleString('en-US'));
+  });
+
   it.each([
     [0, 10, '0%'],
     [5, 0, '0%'],
