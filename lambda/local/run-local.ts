@@ -49,9 +49,13 @@ export interface LocalResult {
  */
 export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
   const { options, store } = job;
-  // Aborted by the caller's signal, or by this run when any part of it fails.
+  // Aborted by the caller's signal, or by this run when any part of it fails. A plain
+  // signal, not AbortSignal.any: every URL reads it, and a composite one costs more to read.
   const stop = new AbortController();
-  const signal = job.signal ? AbortSignal.any([job.signal, stop.signal]) : stop.signal;
+  const signal = stop.signal;
+  const onCallerAbort = () => stop.abort(job.signal?.reason);
+  if (job.signal?.aborted) onCallerAbort();
+  else job.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const jobs = new MemoryJobStore();
   // Chunks in hand for twice the concurrency: every slot stays busy while a worker waits
   // for its chunk's slowest URLs and writes its part.
@@ -121,6 +125,7 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
     await jobs.finish(job.jobId, 'failed', err instanceof Error ? err.message : String(err)).catch(() => {});
     throw err;
   } finally {
+    job.signal?.removeEventListener('abort', onCallerAbort);
     await engine.close();
   }
 }
