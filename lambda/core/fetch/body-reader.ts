@@ -56,10 +56,14 @@ function decoderFor(coding: string): Transform | null {
   }
 }
 
+/** The decoders of a body sent as it is: the common case, shared. */
+const NO_DECODERS: readonly Transform[] = Object.freeze([]);
+
 /** Decoders for a Content-Encoding header, in the order to apply them (last coding first). */
-export function decodersFor(contentEncoding: string | string[] | undefined): Transform[] {
-  const header = Array.isArray(contentEncoding) ? contentEncoding.join(',') : (contentEncoding ?? '');
-  if (header === '' || header === 'identity') return [];
+export function decodersFor(contentEncoding: string | string[] | undefined): readonly Transform[] {
+  if (contentEncoding === undefined) return NO_DECODERS;
+  const header = Array.isArray(contentEncoding) ? contentEncoding.join(',') : contentEncoding;
+  if (header === '' || header === 'identity') return NO_DECODERS;
   const codings = header
     .split(',')
     .map((c) => c.trim().toLowerCase())
@@ -106,7 +110,7 @@ export class BodyReader {
   private keep: Buffer[] | null = null;
   private kept = 0;
   private readonly keepCap: number;
-  private readonly decoders: Transform[];
+  private readonly decoders: readonly Transform[];
   private done: Done | null = null;
   private failure: Error | null = null;
   private ended = false;

@@ -233,7 +233,11 @@ export class FetchEngine {
         await run.pause(plan.retryDelayMs);
         continue;
       }
-      if (body) await this.keepBody(record, body);
+      if (body) {
+        // Only body mode 'store' has anything to wait for: the rest costs no promise.
+        const storing = this.keepBody(record, body);
+        if (storing) await storing;
+      }
       if (plan.statusFailure !== null) record.error = { code: 'HTTP_STATUS', message: plan.statusFailure };
       return;
     }
@@ -323,8 +327,8 @@ export class FetchEngine {
     });
   }
 
-  /** Puts what the body mode keeps into the record (and the store). */
-  private async keepBody(record: ResultRecord, body: BodyOutcome): Promise<void> {
+  /** Puts what the body mode keeps into the record; for mode 'store', the write to the store. */
+  private keepBody(record: ResultRecord, body: BodyOutcome): Promise<void> | undefined {
     record.bytes = body.bytes;
     record.sha256 = body.sha256;
     if (body.inline) {
@@ -332,8 +336,10 @@ export class FetchEngine {
       record.bodyEncoding = body.inline.encoding;
       if (body.inline.truncated) record.bodyTruncated = true;
     }
-    if (body.stored && body.sha256 && this.settings.storeBody)
-      await this.settings.storeBody(body.sha256, body.stored);
+    if (body.stored && body.sha256 && this.settings.storeBody) {
+      return this.settings.storeBody(body.sha256, body.stored);
+    }
+    return undefined;
   }
 }
 
