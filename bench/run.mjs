@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { costTable } from './cost-model.mjs';
+import { costTable, productDefaults } from './cost-model.mjs';
 import { lastJson, measure, median } from './lib/measure.mjs';
 import { fmt, printMatrix, printTargets, table } from './lib/print.mjs';
 
@@ -111,11 +111,24 @@ const CLIENTS = [
     ],
   },
   {
-    name: 'undici.request loop (floor)',
+    name: 'undici.request loop',
     args: (cell, file) => [
       process.execPath,
       [
         join(ROOT, 'bench/clients/undici-loop.mjs'),
+        '--urls',
+        file,
+        '--concurrency',
+        String(cell.concurrency),
+      ],
+    ],
+  },
+  {
+    name: 'undici dispatch + sha256 (floor)',
+    args: (cell, file) => [
+      process.execPath,
+      [
+        join(ROOT, 'bench/clients/undici-dispatch-loop.mjs'),
         '--urls',
         file,
         '--concurrency',
@@ -381,12 +394,7 @@ async function main() {
   const measured = report.matrix?.[0]?.clients.find((c) => c.name === 'fanout run')?.cpuUs;
   const cpuUs = measured ?? 100;
   const dispatchCpuUs = report.dispatcher?.cpuUs ?? 2;
-  const defaults = (await import(join(ROOT, 'lambda/core/defaults.ts'))).DEFAULT_OPTIONS;
-  const settings = {
-    chunkSize: defaults.chunkSize,
-    concurrency: defaults.concurrency,
-    memoryMb: await workerMemoryMb(),
-  };
+  const settings = await productDefaults();
   const { rows } = costTable({ cpuUs, dispatchCpuUs, latencyMs: 200, ...settings });
   report.cost = { cpuUs, dispatchCpuUs, settings, rows };
   console.log(`\n## Cost per million URLs at 200 ms median latency\n`);
@@ -429,18 +437,6 @@ async function main() {
 
   printTargets(report);
   if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
-}
-
-/** The worker Lambda's memory as the stack deploys it by default (read from infra/fetcher-settings.ts). */
-async function workerMemoryMb() {
-  try {
-    const source = await readFile(join(ROOT, 'infra/fetcher-settings.ts'), 'utf8');
-    const found = /workerMemorySize\s*\?\?\s*([\d_]+)/.exec(source)?.[1];
-    if (found) return Number(found.replaceAll('_', ''));
-  } catch {
-    // No infra here: fall back to the value the stack shipped with.
-  }
-  return 1024;
 }
 
 await main();

@@ -1,5 +1,9 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 import type { LocalProgress } from '../local/run-local.js';
+
+/** cli-progress, loaded only when there is a terminal to draw on (a few ms of start-up otherwise). */
+const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
 
 /** A live progress line on stderr (done/total, rate, errors, ETA); silent unless stderr is a terminal. */
 export class ProgressLine {
@@ -7,8 +11,9 @@ export class ProgressLine {
   private readonly startedAt = Date.now();
 
   constructor(stream: NodeJS.WriteStream = process.stderr) {
-    this.bar = stream.isTTY
-      ? new cliProgress.SingleBar(
+    const bars = stream.isTTY ? loadCliProgress() : null;
+    this.bar = bars
+      ? new bars.SingleBar(
           {
             stream,
             format: '{bar} {value}/{total}{more} URLs | {rate}/s | {failed} errors | ETA {eta_formatted}',
@@ -18,7 +23,7 @@ export class ProgressLine {
             fps: 5,
             etaBuffer: 50,
           },
-          cliProgress.Presets.shades_classic,
+          bars.Presets.shades_classic,
         )
       : null;
     this.bar?.start(0, 0, { more: '+', rate: 0, failed: 0 });

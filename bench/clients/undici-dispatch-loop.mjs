@@ -1,0 +1,80 @@
+// The floor under fanout's engine (reference, not a product): C loops over the URL list,
+// each sending its next request through undici's dispatch API on one keep-alive Agent
+// (the API fanout's engine uses) and hashing the body with sha256, as fanout's default
+// body mode does. No records, timeouts, retries, caps or address policy: what is left is
+// undici, the kernel and the hash, which any undici-based fetcher pays.
+//
+//   node bench/clients/undici-dispatch-loop.mjs --urls FILE --concurrency N
+import { createHash, hash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Agent } from 'undici';
+
+const { values } = parseArgs({
+  options: { urls: { type: 'string' }, concurrency: { type: 'string', default: '100' } },
+});
+const urls = readFileSync(values.urls, 'utf8').split('\n').filter(Boolean);
+const concurrency = Number(values.concurrency);
+const agent = new Agent({ connections: concurrency });
+const headers = { 'user-agent': 'bench', 'accept-encoding': 'gzip, deflate, br', accept: '*/*' };
+
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+let next = 0;
+let ok = 0;
+let errors = 0;
+
+/** Sends the next URL's request; calls `done` when the list is used up. */
+function fetchNext(done) {
+  if (next >= urls.length) {
+    done();
+    return;
+  }
+  const { origin, pathname, search } = new URL(urls[next++]);
+  let status = 0;
+  let first = null;
+  let digest = null;
+  agent.dispatch(
+    { origin, path: `${pathname}${search}`, method: 'GET', headers },
+    {
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode) {
+        status = statusCode;
+      },
+      onResponseData(_controller, chunk) {
+        if (digest) digest.update(chunk);
+        else if (first === null) first = chunk;
+        else {
+          digest = createHash('sha256').update(first).update(chunk);
+          first = null;
+        }
+      },
+      onResponseEnd() {
+        if (digest) digest.digest('hex');
+        else hash('sha256', first ?? Buffer.alloc(0), 'hex');
+        if (status === 200) ok += 1;
+        else errors += 1;
+        fetchNext(done);
+      },
+      onResponseError() {
+        errors += 1;
+        fetchNext(done);
+      },
+    },
+  );
+}
+
+await Promise.all(Array.from({ length: concurrency }, () => new Promise((resolve) => fetchNext(resolve))));
+const wallSec = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+await agent.close();
+console.log(
+  JSON.stringify({
+    requests: urls.length,
+    ok,
+    errors,
+    wallSec,
+    userSec: cpu.user / 1e6,
+    sysSec: cpu.system / 1e6,
+  }),
+);
