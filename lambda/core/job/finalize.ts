@@ -10,6 +10,7 @@ import type { JobManifest, JobRequest } from './job-request.js';
 import { decodeJsonlGz } from './jsonl.js';
 import { jobKeys } from './keys.js';
 import { readPart } from './part-file.js';
+import { PartReader } from './part-reader.js';
 
 export interface FinalizeDeps {
   store: ObjectStore;
@@ -43,7 +44,7 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
   async function* parts(): AsyncGenerator<Buffer> {
     // With no chunks, an empty gzip member keeps results.jsonl.gz a valid (empty) gzip file.
     if (manifest.chunks === 0) yield gzipSync(Buffer.alloc(0));
-    const ahead = new PartReader(store, jobId, manifest.chunks);
+    const ahead = new PartReader(store, (index) => jobKeys.part(jobId, chunkIdAt(index)), manifest.chunks);
     for (let index = 0; index < manifest.chunks; index += 1) {
       const { member, digest } = readPart(await ahead.next());
       yield member;
@@ -89,35 +90,4 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
   const cancelled = (await deps.jobs.get(jobId))?.cancelRequested === true;
   await deps.jobs.finish(jobId, cancelled ? 'cancelled' : result.status);
   return result;
-}
-
-/** Parts read in chunk order, with the next few already requested: object reads overlap. */
-class PartReader {
-  /** Reads under way ahead of the one being consumed. */
-  static readonly AHEAD = 8;
-  private readonly pending: Array<{ key: string; data: Promise<Buffer | null> }> = [];
-  private requested = 0;
-
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly jobId: string,
-    private readonly chunks: number,
-  ) {}
-
-  /** The next part's bytes; throws when it is missing. */
-  async next(): Promise<Buffer> {
-    while (this.requested < this.chunks && this.pending.length < PartReader.AHEAD) {
-      const key = jobKeys.part(this.jobId, chunkIdAt(this.requested));
-      const data = this.store.get(key);
-      // Awaited in turn below; a failure ahead of its turn must not go unhandled meanwhile.
-      data.catch(() => {});
-      this.pending.push({ key, data });
-      this.requested += 1;
-    }
-    const head = this.pending.shift();
-    if (!head) throw new Error(`job ${this.jobId}: no part left to read`);
-    const data = await head.data;
-    if (!data) throw new Error(`${head.key} is missing although its chunk was counted`);
-    return data;
-  }
 }
