@@ -3,13 +3,11 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { JobStore, ObjectStore } from '../../adapters/ports.js';
 import { chunkIdAt } from '../chunker.js';
-import { type FailedLine, type ResultRecord, toFailedLine } from '../record.js';
 import { ReportBuilder } from '../report/report-builder.js';
 import { type JobSummary, SummaryAccumulator } from '../summary.js';
 import type { JobManifest, JobRequest } from './job-request.js';
-import { decodeJsonlGz } from './jsonl.js';
 import { jobKeys } from './keys.js';
-import { readPart } from './part-file.js';
+import { digestOfPart, readPart } from './part-file.js';
 import { PartReader } from './part-reader.js';
 
 export interface FinalizeDeps {
@@ -37,29 +35,18 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
   const failed = new PassThrough();
   const failedUpload = store.putStream(jobKeys.failed(jobId), failed, 'application/x-ndjson');
 
-  const writeFailed = async (line: FailedLine) => {
-    if (!failed.write(`${JSON.stringify(line)}\n`)) await once(failed, 'drain');
-  };
-
   async function* parts(): AsyncGenerator<Buffer> {
     // With no chunks, an empty gzip member keeps results.jsonl.gz a valid (empty) gzip file.
     if (manifest.chunks === 0) yield gzipSync(Buffer.alloc(0));
     const ahead = new PartReader(store, (index) => jobKeys.part(jobId, chunkIdAt(index)), manifest.chunks);
     for (let index = 0; index < manifest.chunks; index += 1) {
-      const { member, digest } = readPart(await ahead.next());
-      yield member;
-      if (digest) {
-        summary.merge(digest.summary);
-        report.merge(digest.report);
-        for (const line of digest.failed) await writeFailed(line);
-        continue;
-      }
-      // A part without a digest (written before digests, or too large for one): read its records.
-      for (const record of decodeJsonlGz<ResultRecord>(member)) {
-        summary.add(record);
-        report.add(record);
-        const line = toFailedLine(record);
-        if (line) await writeFailed(line);
+      const part = readPart(await ahead.next());
+      yield part.member;
+      const digest = digestOfPart(part);
+      summary.merge(digest.summary);
+      report.merge(digest.report);
+      for (const line of digest.failed) {
+        if (!failed.write(`${JSON.stringify(line)}\n`)) await once(failed, 'drain');
       }
     }
   }

@@ -10,7 +10,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ResultRecord } from '../record.js';
-import { encodeJsonlGz } from './jsonl.js';
+import { decodeJsonlGz, encodeJsonlGz } from './jsonl.js';
 import { digestOf, isPartDigest, type PartDigest } from './part-digest.js';
 
 const ID1 = 0x1f;
@@ -74,6 +74,14 @@ export function readPart(data: Buffer): ReadPart {
   header[3] = 0;
   const member = Buffer.concat([header, data.subarray(end)]);
   return { member, digest: digestIn(data.subarray(HEADER_BYTES + 2, end)) };
+}
+
+/**
+ * A stored part's digest: the one in its header, or, for a part without one (written
+ * before digests, or too large for the field), the digest of its records, read again.
+ */
+export function digestOfPart({ member, digest }: ReadPart): PartDigest {
+  return digest ?? digestOf(decodeJsonlGz<ResultRecord>(member));
 }
 
 /** The fanout subfield of an extra field, decoded; null when absent or unreadable. */

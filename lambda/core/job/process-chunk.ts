@@ -11,7 +11,7 @@ import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { decodeJsonlGz, encodeJsonlGz } from './jsonl.js';
 import { jobKeys } from './keys.js';
 import type { PartDigest } from './part-digest.js';
-import { encodePart, readPart } from './part-file.js';
+import { digestOfPart, encodePart, readPart } from './part-file.js';
 
 export interface WorkerDeps {
   store: ObjectStore;
@@ -88,7 +88,7 @@ export async function processChunk(
     part = written ? 'written' : 'exists';
   }
   // The part another delivery wrote is the one that counts, so its URLs are counted.
-  counts ??= countsOfStored((await deps.store.get(key)) ?? Buffer.alloc(0));
+  counts ??= countsOf(digestOfPart(readPart((await deps.store.get(key)) ?? Buffer.alloc(0))));
   const progress = await deps.jobs.markChunkDone(jobId, chunkId, counts);
   const claimedFinalize =
     isComplete(progress) && (await deps.jobs.claimFinalize(jobId, options.finalizeLeaseMs));
@@ -97,16 +97,6 @@ export async function processChunk(
 
 function countsOf(digest: PartDigest): ChunkCounts {
   return { urls: digest.summary.records, failed: digest.summary.failed };
-}
-
-/** The counts of a stored part: from its digest, or from its records when it has none. */
-function countsOfStored(data: Buffer): ChunkCounts {
-  const { member, digest } = readPart(data);
-  if (digest) return countsOf(digest);
-  const records = decodeJsonlGz<ResultRecord>(member);
-  let failed = 0;
-  for (const record of records) if (record.error) failed += 1;
-  return { urls: records.length, failed };
 }
 
 /** Records for every item of the chunk, in item order, resuming from a checkpoint. */
