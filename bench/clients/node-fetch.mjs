@@ -5,17 +5,10 @@
 //   node bench/clients/node-fetch.mjs --urls FILE --concurrency N
 //
 // Prints one JSON line: requests, ok, errors, and the loop's own wall and CPU seconds.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { loopArgs, loopClock } from '../lib/loop-client.mjs';
 
-const { values } = parseArgs({
-  options: { urls: { type: 'string' }, concurrency: { type: 'string', default: '100' } },
-});
-const urls = readFileSync(values.urls, 'utf8').split('\n').filter(Boolean);
-const concurrency = Number(values.concurrency);
-
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
+const { urls, concurrency } = loopArgs();
+const clock = loopClock();
 let next = 0;
 let ok = 0;
 let errors = 0;
@@ -33,15 +26,4 @@ async function worker() {
   }
 }
 await Promise.all(Array.from({ length: concurrency }, worker));
-const wallSec = (performance.now() - t0) / 1000;
-const cpu = process.cpuUsage(cpu0);
-console.log(
-  JSON.stringify({
-    requests: urls.length,
-    ok,
-    errors,
-    wallSec,
-    userSec: cpu.user / 1e6,
-    sysSec: cpu.system / 1e6,
-  }),
-);
+clock.report({ requests: urls.length, ok, errors });

@@ -6,20 +6,14 @@
 //
 //   node bench/clients/undici-dispatch-loop.mjs --urls FILE --concurrency N
 import { createHash, hash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Agent } from 'undici';
+import { loopArgs, loopClock } from '../lib/loop-client.mjs';
 
-const { values } = parseArgs({
-  options: { urls: { type: 'string' }, concurrency: { type: 'string', default: '100' } },
-});
-const urls = readFileSync(values.urls, 'utf8').split('\n').filter(Boolean);
-const concurrency = Number(values.concurrency);
+const { urls, concurrency } = loopArgs();
 const agent = new Agent({ connections: concurrency });
 const headers = { 'user-agent': 'bench', 'accept-encoding': 'gzip, deflate, br', accept: '*/*' };
 
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
+const clock = loopClock();
 let next = 0;
 let ok = 0;
 let errors = 0;
@@ -65,16 +59,5 @@ function fetchNext(done) {
 }
 
 await Promise.all(Array.from({ length: concurrency }, () => new Promise((resolve) => fetchNext(resolve))));
-const wallSec = (performance.now() - t0) / 1000;
-const cpu = process.cpuUsage(cpu0);
+clock.report({ requests: urls.length, ok, errors });
 await agent.close();
-console.log(
-  JSON.stringify({
-    requests: urls.length,
-    ok,
-    errors,
-    wallSec,
-    userSec: cpu.user / 1e6,
-    sysSec: cpu.system / 1e6,
-  }),
-);

@@ -4,19 +4,13 @@
 // the address policy, hashing and one result record per URL on top of it.
 //
 //   node bench/clients/undici-loop.mjs --urls FILE --concurrency N
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Agent } from 'undici';
+import { loopArgs, loopClock } from '../lib/loop-client.mjs';
 
-const { values } = parseArgs({
-  options: { urls: { type: 'string' }, concurrency: { type: 'string', default: '100' } },
-});
-const urls = readFileSync(values.urls, 'utf8').split('\n').filter(Boolean);
-const concurrency = Number(values.concurrency);
+const { urls, concurrency } = loopArgs();
 const agent = new Agent({ connections: concurrency });
 
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
+const clock = loopClock();
 let next = 0;
 let ok = 0;
 let errors = 0;
@@ -35,16 +29,5 @@ async function worker() {
   }
 }
 await Promise.all(Array.from({ length: concurrency }, worker));
-const wallSec = (performance.now() - t0) / 1000;
-const cpu = process.cpuUsage(cpu0);
+clock.report({ requests: urls.length, ok, errors });
 await agent.close();
-console.log(
-  JSON.stringify({
-    requests: urls.length,
-    ok,
-    errors,
-    wallSec,
-    userSec: cpu.user / 1e6,
-    sysSec: cpu.system / 1e6,
-  }),
-);
