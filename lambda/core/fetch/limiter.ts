@@ -30,10 +30,15 @@ interface Waiter {
   grant(): void;
 }
 
-/** A counting semaphore with a FIFO queue; cancelled waiters are skipped when their turn comes. */
+/**
+ * A counting semaphore with a FIFO queue; cancelled waiters are skipped when their turn
+ * comes. A waiter leaves the queue's array as it is served: the array is compacted only
+ * now and then, and a served waiter left in it would keep its whole request alive until
+ * then (long enough to be promoted out of V8's young generation).
+ */
 class Semaphore {
   private used = 0;
-  private queue: Waiter[] = [];
+  private queue: Array<Waiter | undefined> = [];
   private head = 0;
 
   constructor(private cap: number) {}
@@ -83,6 +88,7 @@ class Semaphore {
   private next(): Waiter | undefined {
     while (this.head < this.queue.length) {
       const waiter = this.queue[this.head] as Waiter;
+      this.queue[this.head] = undefined;
       this.head += 1;
       if (this.head === this.queue.length) {
         this.queue = [];

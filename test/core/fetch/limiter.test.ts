@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyLimiter } from '../../../lambda/core/fetch/limiter.js';
+import { ConcurrencyLimiter, type Release, type SlotWaiter } from '../../../lambda/core/fetch/limiter.js';
+import { collectGarbage } from '../../hardening/fixtures/memory.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -91,6 +92,30 @@ describe('ConcurrencyLimiter without promises on the fast path', () => {
     expect(limiter.inFlight).toBe(1);
     release();
     expect(limiter.inFlight).toBe(0);
+  });
+});
+
+describe('ConcurrencyLimiter memory', () => {
+  it('lets go of a served waiter while others still queue behind it', async () => {
+    const limiter = new ConcurrencyLimiter(1, 1);
+    const held = limiter.tryAcquire('a') as Release;
+    const releases: Release[] = [];
+    const waiter = (): SlotWaiter => ({ granted: (release) => releases.push(release) });
+    // Only a weak reference to the first waiter stays here, and no ticket.
+    const first = ((w) => {
+      limiter.enqueue('a', w);
+      return new WeakRef(w);
+    })(waiter());
+    limiter.enqueue('a', waiter());
+    limiter.enqueue('a', waiter());
+    held();
+    expect(releases).toHaveLength(1);
+    await collectGarbage();
+    expect(first.deref()).toBeUndefined();
+    // The others are still served, in order.
+    releases[0]?.();
+    releases[1]?.();
+    expect(releases).toHaveLength(3);
   });
 });
 
