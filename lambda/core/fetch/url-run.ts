@@ -55,13 +55,16 @@ export class DeadlineList {
   private fire(): void {
     this.timer = undefined;
     const now = performance.now();
-    // setTimeout may fire a hair early; what is due within a millisecond is due.
-    while (this.head && this.head.deadlineAt <= Math.max(now, this.timerAt) + 0.5) {
+    // setTimeout may fire a hair early; what is due within a millisecond is due. Fixed
+    // before the loop: an expiring run frees its slot, and the URL that takes it starts
+    // its run (and arms the timer) from inside this loop; that run is not due.
+    const due = Math.max(now, this.timerAt) + 0.5;
+    while (this.head && this.head.deadlineAt <= due) {
       const run = this.head;
       this.remove(run);
       run.expire();
     }
-    if (this.head) this.arm(now);
+    if (this.head && this.timer === undefined) this.arm(now);
   }
 }
 

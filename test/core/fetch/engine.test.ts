@@ -223,6 +223,15 @@ describe('timeouts', () => {
     expect(r.attempts).toBeLessThanOrEqual(2);
   });
 
+  it('a URL that gets the slot of one whose deadline passed gets its own full time', async () => {
+    // One slot: /ok waits while /never holds it. /never's deadline frees the slot, and
+    // /ok starts from inside that expiry: it must not be expired along with it.
+    const e = engine({ concurrency: 1, perHost: 1, timeoutMs: 200, headersTimeoutMs: 5000, retries: 0 });
+    const [stuck, next] = await e.fetchAll([item('/never'), item('/ok')]);
+    expect(stuck?.error?.code).toBe('DEADLINE');
+    expect(next).toMatchObject({ status: 200, error: null });
+  });
+
   it('a cancelled signal records CANCELLED', async () => {
     const controller = new AbortController();
     const pending = engine({ retries: 0 }).fetchItem(item('/never'), controller.signal);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DeadlineList, UrlRun } from '../../../lambda/core/fetch/url-run.js';
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -31,6 +31,30 @@ describe('UrlRun and DeadlineList', () => {
     await sleep(30);
     expect(last.deadlineHit).toBe(true);
     for (const run of [first, finished, last]) run.dispose();
+  });
+
+  it('a run started while another expires gets its full time, on one timer', async () => {
+    const list = new DeadlineList(20);
+    const first = new UrlRun(list);
+    const later = new UrlRun(list);
+    first.start();
+    // What the engine does when a deadline frees a slot: the next URL starts at once.
+    first.waitOn(() => later.start());
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      await sleep(35);
+      expect([first.deadlineHit, later.deadlineHit]).toEqual([true, false]);
+      // The timer for `later`, and no second one (other code in the process arms its own).
+      expect(armed.mock.calls.filter(([callback]) => String(callback).includes('this.fire()'))).toHaveLength(
+        1,
+      );
+    } finally {
+      armed.mockRestore();
+    }
+    await sleep(20);
+    expect(later.deadlineHit).toBe(true);
+    first.dispose();
+    later.dispose();
   });
 
   it('holds no timer once no run is under way', () => {
