@@ -31,6 +31,9 @@ const QUICK = values.quick;
 const REPS = Number(values.reps ?? (QUICK ? 1 : 3));
 const CLI = values.cli;
 const PYTHON = join(ROOT, '.venv/bin/python');
+/** Bundles of the TypeScript benches, built inside the repository (bench/.build is ignored) so their imports find node_modules. */
+const BUILD = join(ROOT, 'bench/.build');
+const ENGINE_BUNDLE = join(BUILD, 'engine.mjs');
 const WRK = '/usr/bin/wrk';
 
 /** Target hosts: 127.0.0.1 … 127.0.0.HOSTS, one port. */
@@ -70,6 +73,22 @@ const CLIENTS = [
         '--allow',
         '127.0.0.0/8',
         '-q',
+      ],
+    ],
+  },
+  {
+    name: 'fanout engine alone (reference)',
+    bundle: 'engine',
+    args: (cell, file) => [
+      process.execPath,
+      [
+        ENGINE_BUNDLE,
+        '--urls',
+        file,
+        '--concurrency',
+        String(cell.concurrency),
+        '--per-host',
+        String(perHost(cell.concurrency)),
       ],
     ],
   },
@@ -263,24 +282,39 @@ async function longCell(dir, server) {
   const file = await writeList(dir, server, cell);
   const loadBefore = load();
   log(`long cell ${cell.latency} ms, c=${cell.concurrency}, ${cell.urls} URLs (load ${loadBefore})`);
+  const fanoutClient = CLIENTS.find((c) => c.name === 'fanout run');
+  const engineClient = CLIENTS.find((c) => c.name.startsWith('fanout engine'));
   const fanout = [];
+  const engine = [];
   const wrk = [];
   for (let rep = 0; rep < REPS; rep += 1) {
-    fanout.push(await runClient(CLIENTS[0], cell, file, dir));
-    log(`  fanout run: ${fanout.at(-1).rps.toFixed(0)} req/s`);
+    if (fanoutClient) {
+      fanout.push(await runClient(fanoutClient, cell, file, dir));
+      log(`  fanout run: ${fanout.at(-1).rps.toFixed(0)} req/s`);
+    }
+    if (engineClient) {
+      engine.push(await runClient(engineClient, cell, file, dir));
+      log(`  engine alone: ${engine.at(-1).rps.toFixed(0)} req/s`);
+    }
     wrk.push(await runWrk(server, cell, QUICK ? 3 : 10));
     log(`  wrk: ${wrk.at(-1).rps.toFixed(0)} req/s`);
   }
-  return { cell, load: [loadBefore, load()], fanout: summarize(fanout), wrk: summarize(wrk) };
+  return {
+    cell,
+    load: [loadBefore, load()],
+    fanout: fanout.length ? summarize(fanout) : null,
+    engine: engine.length ? summarize(engine) : null,
+    wrk: summarize(wrk),
+  };
 }
 
-async function dispatcher(dir) {
-  // Built inside the repository (bench/.build is ignored) so its imports find node_modules.
-  const bundle = join(ROOT, 'bench/.build/dispatcher.mjs');
+/** Bundles bench/NAME.ts into bench/.build/NAME.mjs and returns its path. */
+async function bundleBench(name) {
+  const outfile = join(BUILD, `${name}.mjs`);
   const { build } = await import('esbuild');
   await build({
-    entryPoints: [join(ROOT, 'bench/dispatcher.ts')],
-    outfile: bundle,
+    entryPoints: [join(ROOT, `bench/${name}.ts`)],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -288,6 +322,11 @@ async function dispatcher(dir) {
     packages: 'external',
     logLevel: 'warning',
   });
+  return outfile;
+}
+
+async function dispatcher(dir) {
+  const bundle = await bundleBench('dispatcher');
   const input = join(dir, 'dispatch-input.txt');
   const hosts = [
     'example.com',
@@ -337,6 +376,7 @@ async function main() {
   const server = values.only === 'cost' || values.only === 'dispatcher' ? null : await startServer();
   try {
     if (server) {
+      for (const name of new Set(CLIENTS.flatMap((c) => c.bundle ?? []))) await bundleBench(name);
       report.matrix = await fetchMatrix(dir, server);
       report.long = await longCell(dir, server);
     }
@@ -359,7 +399,11 @@ async function main() {
       ].join('\n'),
     );
     printMatrix(report.matrix, BODY_BYTES);
-    const { cell, load: l, fanout, wrk } = report.long;
+    const { cell, load: l, fanout, engine, wrk } = report.long;
+    const beside = [
+      ['fanout run (whole process)', fanout],
+      ['fanout engine alone (reference)', engine],
+    ].filter(([, r]) => r);
     console.log(
       `\n### ${cell.latency} ms latency, concurrency ${cell.concurrency}, ${fmt(cell.urls)} URLs: fanout beside wrk (load ${l[0]} → ${l[1]})\n`,
     );
@@ -367,13 +411,13 @@ async function main() {
       table(
         ['client', 'req/s', 'CPU µs/req', 'peak RSS MB', 'of wrk'],
         [
-          [
-            'fanout run (whole process)',
-            fmt(fanout.rps),
-            fmt(fanout.cpuUs),
-            fmt(fanout.rssMb),
-            `${fmt((100 * fanout.rps) / wrk.rps)}%`,
-          ],
+          ...beside.map(([name, r]) => [
+            name,
+            fmt(r.rps),
+            fmt(r.cpuUs),
+            fmt(r.rssMb),
+            `${fmt((100 * r.rps) / wrk.rps)}%`,
+          ]),
           ['wrk', fmt(wrk.rps), fmt(wrk.cpuUs), fmt(wrk.rssMb), '100%'],
         ],
       ),

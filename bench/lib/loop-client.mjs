@@ -8,8 +8,12 @@ export function loopArgs() {
   const { values } = parseArgs({
     options: { urls: { type: 'string' }, concurrency: { type: 'string', default: '100' } },
   });
-  const urls = readFileSync(values.urls, 'utf8').split('\n').filter(Boolean);
-  return { urls, concurrency: Number(values.concurrency) };
+  return { urls: readUrlList(values.urls), concurrency: Number(values.concurrency) };
+}
+
+/** The URLs of a list file, one per line. */
+export function readUrlList(file) {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
 }
 
 /** Starts the loop's clock; `report` prints requests, ok, errors and the loop's wall and CPU seconds. */

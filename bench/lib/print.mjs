@@ -66,7 +66,7 @@ export function printTargets(report) {
       fanout.cpuUs <= 0.5 * aio.cpuUs,
     ]);
   }
-  if (report.long) {
+  if (report.long?.fanout) {
     const ratio = report.long.fanout.rps / report.long.wrk.rps;
     checks.push([
       `50 ms, c=500, ${fmt(report.long.cell.urls)} URLs: ≥ 90% of wrk`,

@@ -43,6 +43,15 @@ export interface LocalResult {
 }
 
 /**
+ * How many chunks a local run fetches at once (one worker each): enough for twice the
+ * concurrency, so every slot stays busy while a worker waits for its chunk's slowest
+ * URLs and writes its part.
+ */
+export function chunksInHand(options: Pick<JobOptions, 'concurrency' | 'chunkSize'>): number {
+  return Math.max(2, Math.ceil((2 * options.concurrency) / options.chunkSize) + 1);
+}
+
+/**
  * The whole pipeline in one process: the dispatcher feeds a bounded in-memory queue,
  * several workers fetch chunks from it through one engine, and whoever counts the
  * last chunk finalizes, exactly as the Lambdas do with SQS and DynamoDB.
@@ -57,9 +66,7 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
   if (job.signal?.aborted) onCallerAbort();
   else job.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const jobs = new MemoryJobStore();
-  // Chunks in hand for twice the concurrency: every slot stays busy while a worker waits
-  // for its chunk's slowest URLs and writes its part.
-  const workerCount = Math.max(2, Math.ceil((2 * options.concurrency) / options.chunkSize) + 1);
+  const workerCount = chunksInHand(options);
   const queue = new MemoryChunkQueue(workerCount);
   const storeBody = (sha256: string, body: Buffer) =>
     store.putIfAbsent(jobKeys.body(job.jobId, sha256), body).then(() => {});
