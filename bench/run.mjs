@@ -31,9 +31,11 @@ const QUICK = values.quick;
 const REPS = Number(values.reps ?? (QUICK ? 1 : 3));
 const CLI = values.cli;
 const PYTHON = join(ROOT, '.venv/bin/python');
-/** Bundles of the TypeScript benches, built inside the repository (bench/.build is ignored) so their imports find node_modules. */
-const BUILD = join(ROOT, 'bench/.build');
-const ENGINE_BUNDLE = join(BUILD, 'engine.mjs');
+/**
+ * Where bench/NAME.ts is bundled: inside the repository (bench/.build is ignored), so
+ * its imports find node_modules.
+ */
+const bundlePath = (name) => join(ROOT, 'bench/.build', `${name}.mjs`);
 const WRK = '/usr/bin/wrk';
 
 /** Target hosts: 127.0.0.1 … 127.0.0.HOSTS, one port. */
@@ -46,7 +48,7 @@ const CELLS = [
   { latency: 50, concurrency: 100, urls: QUICK ? 3000 : 10_000 },
   { latency: 50, concurrency: 500, urls: QUICK ? 5000 : 10_000 },
 ];
-/** The long cell of the wrk target: fanout alone, beside wrk, on more URLs. */
+/** The long cell of the wrk target: fanout (the run and the engine alone) beside wrk, on more URLs. */
 const LONG_CELL = { latency: 50, concurrency: 500, urls: QUICK ? 30_000 : 100_000 };
 const DISPATCH_LINES = QUICK ? 200_000 : 1_000_000;
 
@@ -82,7 +84,7 @@ const CLIENTS = [
     args: (cell, file) => [
       process.execPath,
       [
-        ENGINE_BUNDLE,
+        bundlePath('engine'),
         '--urls',
         file,
         '--concurrency',
@@ -282,19 +284,14 @@ async function longCell(dir, server) {
   const file = await writeList(dir, server, cell);
   const loadBefore = load();
   log(`long cell ${cell.latency} ms, c=${cell.concurrency}, ${cell.urls} URLs (load ${loadBefore})`);
-  const fanoutClient = CLIENTS.find((c) => c.name === 'fanout run');
-  const engineClient = CLIENTS.find((c) => c.name.startsWith('fanout engine'));
-  const fanout = [];
-  const engine = [];
+  const clients = CLIENTS.filter((c) => c.name.startsWith('fanout'));
+  const runs = new Map(clients.map((c) => [c.name, []]));
   const wrk = [];
   for (let rep = 0; rep < REPS; rep += 1) {
-    if (fanoutClient) {
-      fanout.push(await runClient(fanoutClient, cell, file, dir));
-      log(`  fanout run: ${fanout.at(-1).rps.toFixed(0)} req/s`);
-    }
-    if (engineClient) {
-      engine.push(await runClient(engineClient, cell, file, dir));
-      log(`  engine alone: ${engine.at(-1).rps.toFixed(0)} req/s`);
+    for (const client of clients) {
+      const r = await runClient(client, cell, file, dir);
+      runs.get(client.name).push(r);
+      log(`  ${client.name}: ${r.rps.toFixed(0)} req/s`);
     }
     wrk.push(await runWrk(server, cell, QUICK ? 3 : 10));
     log(`  wrk: ${wrk.at(-1).rps.toFixed(0)} req/s`);
@@ -302,15 +299,14 @@ async function longCell(dir, server) {
   return {
     cell,
     load: [loadBefore, load()],
-    fanout: fanout.length ? summarize(fanout) : null,
-    engine: engine.length ? summarize(engine) : null,
+    clients: clients.map((c) => ({ name: c.name, ...summarize(runs.get(c.name)) })),
     wrk: summarize(wrk),
   };
 }
 
 /** Bundles bench/NAME.ts into bench/.build/NAME.mjs and returns its path. */
 async function bundleBench(name) {
-  const outfile = join(BUILD, `${name}.mjs`);
+  const outfile = bundlePath(name);
   const { build } = await import('esbuild');
   await build({
     entryPoints: [join(ROOT, `bench/${name}.ts`)],
@@ -399,11 +395,7 @@ async function main() {
       ].join('\n'),
     );
     printMatrix(report.matrix, BODY_BYTES);
-    const { cell, load: l, fanout, engine, wrk } = report.long;
-    const beside = [
-      ['fanout run (whole process)', fanout],
-      ['fanout engine alone (reference)', engine],
-    ].filter(([, r]) => r);
+    const { cell, load: l, clients, wrk } = report.long;
     console.log(
       `\n### ${cell.latency} ms latency, concurrency ${cell.concurrency}, ${fmt(cell.urls)} URLs: fanout beside wrk (load ${l[0]} → ${l[1]})\n`,
     );
@@ -411,8 +403,8 @@ async function main() {
       table(
         ['client', 'req/s', 'CPU µs/req', 'peak RSS MB', 'of wrk'],
         [
-          ...beside.map(([name, r]) => [
-            name,
+          ...clients.map((r) => [
+            r.name,
             fmt(r.rps),
             fmt(r.cpuUs),
             fmt(r.rssMb),
