@@ -2,8 +2,7 @@
  * Byte sources for parseInput: a file or stdin, checked before any work, and the gzip
  * sniffing that lets any source be compressed or not.
  */
-import { createReadStream } from 'node:fs';
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, open, stat } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../errors.js';
@@ -20,10 +19,24 @@ function hasStringCode(err: unknown): err is Error & { code: string } {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
 }
 
+/**
+ * Reads a file through its handle, not a stream: then the sockets are the only Readables
+ * a local run drives while it fetches, and V8 keeps their code specialised for them
+ * (a file stream beside them cost about 4% of the CPU of a 20,000-URL run).
+ */
 async function* readFile(path: string): AsyncGenerator<Uint8Array> {
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
-      yield chunk as Buffer;
+    const file = await open(path);
+    try {
+      for (;;) {
+        const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+        const { bytesRead } = await file.read(buffer, 0, READ_CHUNK_BYTES, null);
+        if (bytesRead === 0) return;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await file.close();
+    }
   } catch (err) {
     throw new InputError('INPUT_UNREADABLE', `cannot read input ${path}: ${osReason(err)}`, { cause: err });
   }

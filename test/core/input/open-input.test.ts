@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,23 @@ describe('openInput', () => {
     await writeFile(path, gzipSync('{"url":"https://a.example/","id":1}\n'));
     const events = await collect(parseInput(await openInput(path), { filename: path }));
     expect(events).toEqual([{ kind: 'url', item: { line: 1, url: 'https://a.example/', id: '1' } }]);
+  });
+
+  it('reads a file longer than one read whole and in order, and closes it when the reader stops early', async () => {
+    const path = join(dir, 'long.txt');
+    const lines = Array.from({ length: 40_000 }, (_, i) => `https://h${i % 7}.example/${i}`);
+    await writeFile(path, `${lines.join('\n')}\n`);
+    const events = await collect(parseInput(await openInput(path), { filename: path }));
+    expect(events.map((e) => e.kind === 'url' && e.item.url)).toEqual(lines);
+
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for await (const chunk of await openInput(path)) {
+      expect(chunk.length).toBeGreaterThan(0);
+      expect(fds()).toBe(before + 1);
+      break;
+    }
+    expect(fds()).toBe(before);
   });
 
   it("returns stdin for '-'", async () => {
