@@ -42,7 +42,8 @@ describe('openInput', () => {
     const events = await collect(parseInput(await openInput(path), { filename: path }));
     expect(events.map((e) => e.kind === 'url' && e.item.url)).toEqual(lines);
 
-    const fds = () => readdirSync('/proc/self/fd').length;
+    // The process's open descriptors (Linux and macOS both list them under /dev/fd).
+    const fds = () => readdirSync('/dev/fd').length;
     const before = fds();
     for await (const chunk of await openInput(path)) {
       expect(chunk.length).toBeGreaterThan(0);
