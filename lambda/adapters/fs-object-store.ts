@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { access, link, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from './ports.js';
 
@@ -53,9 +52,15 @@ export class FsObjectStore implements ObjectStore {
     await mkdir(dirname(path), { recursive: true });
     const temp = tempName(path);
     try {
-      // The stream can be consumed once, so only opening the file is retried.
+      // The body can be consumed once, so only opening the file is retried. Written
+      // through the handle, not a write stream: see GzipLines for why a local run keeps
+      // other streams out of the process while its sockets are busy.
       const file = await retryOnFdExhaustion(() => open(temp, 'w'));
-      await pipeline(body, file.createWriteStream());
+      try {
+        for await (const chunk of body) await file.writeFile(chunk);
+      } finally {
+        await file.close();
+      }
       await rename(temp, path);
     } catch (err) {
       await unlink(temp).catch(() => {});

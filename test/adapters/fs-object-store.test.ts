@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../lambda/adapters/fs-object-store.js';
 import { MemoryObjectStore } from '../../lambda/adapters/memory-object-store.js';
@@ -50,6 +51,13 @@ describe.each([
     const store = make();
     await store.putStream('s/x', chunks('a', 'b', 'c'));
     expect((await store.get('s/x'))?.toString()).toBe('abc');
+  });
+
+  it('putStream keeps every byte of a long stream, in order, from a Node stream too', async () => {
+    const store = make();
+    const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(100_000 + i, i));
+    await store.putStream('s/long', Readable.from(parts));
+    expect((await store.get('s/long'))?.equals(Buffer.concat(parts))).toBe(true);
   });
 });
 

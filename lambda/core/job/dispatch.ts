@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
 import { type ChunkQueue, isComplete, type JobStore, type ObjectStore } from '../../adapters/ports.js';
 import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
 import { parseInputBatches } from '../input/parse-input.js';
+import { GzipLines } from './gzip-lines.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { jobKeys } from './keys.js';
 
@@ -135,9 +134,11 @@ export async function dispatchJob(
     await deps.jobs.create(jobId, new Date(request.submittedAt));
   }
 
-  const invalidOut = createGzip();
+  const invalidOut = new GzipLines();
   const invalidKey = segmented ? jobKeys.invalidSegment(jobId, chain, run) : jobKeys.invalid(jobId);
   const invalidUpload = deps.store.putStream(invalidKey, invalidOut, 'application/gzip');
+  // An upload that fails early stops the dispatch at its next rejected line, not at the end.
+  invalidUpload.catch((err: unknown) => invalidOut.fail(err instanceof Error ? err : new Error(String(err))));
   const chunker = new Chunker(options.chunkSize, INPUT_LIMITS.maxChunkBytes, resume?.chunks ?? 0);
   let batch: Chunk[] = [];
   let accepted = resume?.accepted ?? 0;
@@ -188,7 +189,8 @@ export async function dispatchJob(
           if (chunk && (await take(chunk, line))) break read;
         } else {
           invalid += 1;
-          if (!invalidOut.write(`${JSON.stringify(event.invalid)}\n`)) await once(invalidOut, 'drain');
+          const full = invalidOut.write(JSON.stringify(event.invalid));
+          if (full) await full;
         }
       }
     }
@@ -197,7 +199,7 @@ export async function dispatchJob(
       await sendBatch();
     }
   } catch (err) {
-    invalidOut.destroy();
+    invalidOut.fail(err instanceof Error ? err : new Error(String(err)));
     await invalidUpload.catch(() => {});
     throw err;
   }

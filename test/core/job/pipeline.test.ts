@@ -60,7 +60,7 @@ function setup(lines: string[]) {
   };
   const dispatch = () => dispatchJob({ store, queue, jobs }, request, bytes(`${lines.join('\n')}\n`));
   const work = (message: ChunkMessage) => processChunk({ store, jobs, engine }, message);
-  return { store, jobs, queue, dispatch, work };
+  return { store, jobs, queue, request, dispatch, work };
 }
 
 const okLines = (n: number) => Array.from({ length: n }, (_, i) => server.url(`/ok?i=${i}`));
@@ -197,6 +197,27 @@ describe('dispatch → chunks → parts → finalize', () => {
     expect(claimedFinalize).toBe(true);
     const summary = await finalizeJob({ store, jobs }, 'job1');
     expect(summary.urls).toEqual({ accepted: 0, invalid: 2, ok: 0, failed: 0 });
+  });
+
+  it('a failed upload of the rejected lines fails the dispatch with its error, without reading the rest', async () => {
+    const { store, jobs, queue, request } = setup([]);
+    const refused = new Error('the store refused invalid.jsonl.gz');
+    store.putStream = async (key, body) => {
+      if (key !== jobKeys.invalid('job1'))
+        return MemoryObjectStore.prototype.putStream.call(store, key, body);
+      await new Promise((resolve) => setImmediate(resolve));
+      throw refused;
+    };
+    let batchesRead = 0;
+    async function* invalidLines() {
+      for (; batchesRead < 1000; batchesRead += 1) {
+        yield Buffer.from(`${Array.from({ length: 100 }, (_, i) => `not a url ${i}`).join('\n')}\n`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    await expect(dispatchJob({ store, queue, jobs }, request, invalidLines())).rejects.toBe(refused);
+    expect(batchesRead).toBeLessThan(10);
+    expect(store.objects.has(jobKeys.invalid('job1'))).toBe(false);
   });
 });
 
