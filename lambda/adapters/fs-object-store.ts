@@ -53,7 +53,7 @@ export class FsObjectStore implements ObjectStore {
     const temp = tempName(path);
     try {
       // The body can be consumed once, so only opening the file is retried. Written
-      // through the handle, not a write stream: see GzipLines for why a local run keeps
+      // through the handle, not a write stream: see JsonlGzWriter for why a local run keeps
       // other streams out of the process while its sockets are busy.
       const file = await retryOnFdExhaustion(() => open(temp, 'w'));
       try {

@@ -4,8 +4,8 @@ import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
 import { parseInputBatches } from '../input/parse-input.js';
-import { GzipLines } from './gzip-lines.js';
 import type { JobManifest, JobRequest } from './job-request.js';
+import { JsonlGzWriter } from './jsonl-gz-writer.js';
 import { jobKeys } from './keys.js';
 
 export interface DispatchDeps {
@@ -134,11 +134,11 @@ export async function dispatchJob(
     await deps.jobs.create(jobId, new Date(request.submittedAt));
   }
 
-  const invalidOut = new GzipLines();
+  const invalidOut = new JsonlGzWriter();
   const invalidKey = segmented ? jobKeys.invalidSegment(jobId, chain, run) : jobKeys.invalid(jobId);
   const invalidUpload = deps.store.putStream(invalidKey, invalidOut, 'application/gzip');
   // An upload that fails early stops the dispatch at its next rejected line, not at the end.
-  invalidUpload.catch((err: unknown) => invalidOut.fail(err instanceof Error ? err : new Error(String(err))));
+  invalidUpload.catch((err: unknown) => invalidOut.fail(err));
   const chunker = new Chunker(options.chunkSize, INPUT_LIMITS.maxChunkBytes, resume?.chunks ?? 0);
   let batch: Chunk[] = [];
   let accepted = resume?.accepted ?? 0;
@@ -189,7 +189,7 @@ export async function dispatchJob(
           if (chunk && (await take(chunk, line))) break read;
         } else {
           invalid += 1;
-          const full = invalidOut.write(JSON.stringify(event.invalid));
+          const full = invalidOut.write(event.invalid);
           if (full) await full;
         }
       }
@@ -199,7 +199,7 @@ export async function dispatchJob(
       await sendBatch();
     }
   } catch (err) {
-    invalidOut.fail(err instanceof Error ? err : new Error(String(err)));
+    invalidOut.fail(err);
     await invalidUpload.catch(() => {});
     throw err;
   }

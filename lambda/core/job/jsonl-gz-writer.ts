@@ -1,40 +1,43 @@
-import { gzipSync } from 'node:zlib';
+import { gzipJsonl } from './jsonl.js';
 
-/** Characters of text gathered before they are compressed as one gzip member. */
-const MEMBER_CHARACTERS = 256 * 1024;
-/** Members compressed but not yet taken by the store before a writer waits. */
+/** Rows gathered before they are compressed as one gzip member. */
+const MEMBER_ROWS = 1000;
+/** Members compressed but not yet taken by the store before the writer waits. */
 const MEMBERS_AHEAD = 4;
 
 /**
- * Lines to a gzip file as the store's `putStream` reads them: every 256 Ki characters are
- * compressed, in one call, into one gzip member (members concatenate into one valid
- * gzip file). Written as a plain async iterable, not a zlib stream: a local run writes
- * rejected lines while its sockets are busy, and a second kind of stream in the process
- * makes V8 deoptimise the stream code every socket read goes through.
+ * Rows to a .jsonl.gz file as the store's `putStream` reads them: every 1,000 rows are
+ * compressed as one gzip member (members concatenate into one valid gzip file). Each row
+ * is serialised as it is written, not kept: a rejected line's text is a slice of its
+ * whole input chunk, and a row kept would keep that chunk too. A plain async iterable,
+ * not a zlib stream: a local run writes rejected lines while its sockets are busy, and a
+ * second kind of stream in the process makes V8 deoptimise the stream code every socket
+ * read goes through.
  *
  * `write` returns a promise only when the reader is four members behind: await it.
- * Iterate once.
+ * One writer, one reader.
  */
-export class GzipLines implements AsyncIterable<Buffer> {
-  private pending: string[] = [];
-  private pendingLength = 0;
+export class JsonlGzWriter implements AsyncIterable<Buffer> {
+  /** The JSON lines not yet compressed, and how many. */
+  private pending = '';
+  private pendingRows = 0;
   private readonly members: Buffer[] = [];
   private wrote = false;
   private ended = false;
-  /** The reader stopped early (the upload failed): later lines are dropped. */
+  /** The reader stopped early (the upload failed): later rows are dropped. */
   private closed = false;
   private failure: Error | null = null;
   private wakeReader: (() => void) | null = null;
   private wakeWriter: (() => void) | null = null;
 
-  /** Adds one line (without its newline). Throws once `fail` was called. */
-  write(line: string): Promise<void> | undefined {
+  /** Adds one row. Throws once `fail` was called. */
+  write(row: unknown): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     if (this.ended) throw new Error('write after end');
     if (this.closed) return undefined;
-    this.pending.push(line, '\n');
-    this.pendingLength += line.length + 1;
-    if (this.pendingLength < MEMBER_CHARACTERS) return undefined;
+    this.pending += `${JSON.stringify(row)}\n`;
+    this.pendingRows += 1;
+    if (this.pendingRows < MEMBER_ROWS) return undefined;
     this.compress();
     if (this.members.length < MEMBERS_AHEAD) return undefined;
     return new Promise((resolve) => {
@@ -42,18 +45,18 @@ export class GzipLines implements AsyncIterable<Buffer> {
     });
   }
 
-  /** No more lines: the rest is compressed and the iteration ends after it. */
+  /** No more rows: the rest is compressed and the iteration ends after it. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    // A file with no lines is still a valid (empty) gzip file.
-    if (this.pendingLength > 0 || !this.wrote) this.compress();
+    // A file with no rows is still a valid (empty) gzip file.
+    if (this.pendingRows > 0 || !this.wrote) this.compress();
     this.wake();
   }
 
   /** Ends the iteration with `err` (the reader's upload then fails); later writes throw it. */
-  fail(err: Error): void {
-    this.failure ??= err;
+  fail(err: unknown): void {
+    this.failure ??= err instanceof Error ? err : new Error(String(err));
     this.wake();
     this.releaseWriter();
   }
@@ -80,10 +83,10 @@ export class GzipLines implements AsyncIterable<Buffer> {
   }
 
   private compress(): void {
-    this.members.push(gzipSync(this.pending.join('')));
+    this.members.push(gzipJsonl(this.pending));
     this.wrote = true;
-    this.pending = [];
-    this.pendingLength = 0;
+    this.pending = '';
+    this.pendingRows = 0;
     this.wake();
   }
 
