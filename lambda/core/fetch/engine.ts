@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
 import type { JobOptions } from '../defaults.js';
@@ -6,9 +5,9 @@ import { BlockedAddressError, FetchError } from '../errors.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { ACCEPT_ENCODING, type BodyLimits, type BodyOutcome, BodyReader } from './body-reader.js';
 import { type AbandonedTally, Exchange, type ResponsePlanner } from './exchange.js';
-import { createAgent } from './http-agent.js';
 import { isoTime } from './iso-time.js';
 import { ConcurrencyLimiter, type Release, type SlotTicket, type SlotWaiter } from './limiter.js';
+import { OriginClients } from './origin-clients.js';
 import { decideRetry, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
 import { DeadlineList, UrlRun } from './url-run.js';
 
@@ -58,7 +57,7 @@ interface AttemptPlan {
 }
 
 /**
- * Fetches URLs with bounded concurrency over one keep-alive agent: retries with
+ * Fetches URLs with bounded concurrency over keep-alive connections: retries with
  * backoff, redirects followed by hand (each hop re-checked), timeouts, body caps.
  * `fetchItem` never throws for anything a URL or its server does: every item gets
  * exactly one record.
@@ -66,7 +65,7 @@ interface AttemptPlan {
 export class FetchEngine {
   readonly limiter: ConcurrencyLimiter;
   private readonly policy: AddressPolicy;
-  private readonly agent: Dispatcher;
+  private readonly connections: OriginClients;
   private readonly options: EngineOptions;
   private readonly headers: Record<string, string>;
   private readonly limits: BodyLimits;
@@ -83,11 +82,10 @@ export class FetchEngine {
     this.policy = new AddressPolicy({ allowPrivate: this.options.allowPrivate, allow: this.options.allow });
     this.limiter = new ConcurrencyLimiter(this.options.concurrency, this.options.perHost);
     this.deadlines = new DeadlineList(this.options.timeoutMs);
-    this.agent = createAgent({
+    this.connections = new OriginClients({
       policy: this.policy,
       resolver: settings.resolver,
       connectTimeoutMs: this.options.connectTimeoutMs,
-      perHost: this.options.perHost,
     });
     this.headers = {
       'user-agent': this.options.userAgent,
@@ -152,11 +150,11 @@ export class FetchEngine {
     return record;
   }
 
-  /** Closes the agent's sockets. */
+  /** Closes the engine's sockets. */
   async close(): Promise<void> {
     // A request abandoned while connecting would hold close() until its connect ends.
-    if (this.tally.abandoned > 0) await this.agent.destroy();
-    else await this.agent.close();
+    if (this.tally.abandoned > 0) await this.connections.destroy();
+    else await this.connections.close();
   }
 
   private runsOf(signal: AbortSignal): Set<UrlRun> {
@@ -284,15 +282,21 @@ export class FetchEngine {
       }
       return new BodyReader(headers, this.limits, flow);
     };
+    const connection = this.connections.take(url.origin);
+    // undici is done with the request: the connection carries the next one, the slot too.
+    const done: Release = () => {
+      this.connections.give(connection);
+      release();
+    };
     let exchange: Exchange;
     try {
-      exchange = new Exchange(run, release, planner, this.tally);
+      exchange = new Exchange(run, done, planner, this.tally);
     } catch (err) {
-      release();
+      done();
       throw err;
     }
     const o = this.options;
-    this.agent.dispatch(
+    connection.dispatch(
       {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
