@@ -298,7 +298,7 @@ export class FetchEngine {
     const o = this.options;
     connection.dispatch(
       {
-        origin: url.origin,
+        origin: connection.origin,
         path: `${url.pathname}${url.search}`,
         method: o.method,
         headers: this.headers,
