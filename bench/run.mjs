@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { costTable, productDefaults } from './cost-model.mjs';
 import { lastJson, measure, median } from './lib/measure.mjs';
-import { fmt, printMatrix, printTargets, table } from './lib/print.mjs';
+import { fmt, printMatrix, printRunLength, printTargets, table } from './lib/print.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -51,6 +51,17 @@ const CELLS = [
 /** The long cell of the wrk target: fanout (the run and the engine alone) beside wrk, on more URLs. */
 const LONG_CELL = { latency: 50, concurrency: 500, urls: QUICK ? 30_000 : 100_000 };
 const DISPATCH_LINES = QUICK ? 200_000 : 1_000_000;
+/**
+ * The first cell again on five times the URLs, for the clients below: the difference
+ * between the two runs is what a URL costs once start-up and warm-up are paid.
+ */
+const WARM_URLS = QUICK ? 25_000 : 100_000;
+const WARM_CLIENTS = [
+  'fanout run',
+  'fanout engine alone (reference)',
+  'aiohttp, shared session',
+  'undici dispatch + sha256 (floor)',
+];
 
 /** fanout's per-host cap for a cell: twice an even share, so the global cap is what binds. */
 const perHost = (concurrency) => Math.min(concurrency, Math.ceil((2 * concurrency) / HOSTS));
@@ -304,6 +315,41 @@ async function longCell(dir, server) {
   };
 }
 
+/**
+ * Splits each client's CPU on the first cell into a fixed part (start-up, and the warm-up
+ * before V8 has optimised the hot code) and a part per URL, from its median CPU time on
+ * that cell and on the same cell with WARM_URLS URLs: per URL = the difference ÷ the
+ * difference in URLs; fixed = the first cell's CPU less its URLs at that rate.
+ */
+async function runLength(dir, server, first) {
+  const cell = { ...first.cell, urls: WARM_URLS };
+  const file = await writeList(dir, server, cell);
+  const loadBefore = load();
+  log(`run length: ${cell.latency} ms, c=${cell.concurrency}, ${cell.urls} URLs (load ${loadBefore})`);
+  const clients = CLIENTS.filter((c) => WARM_CLIENTS.includes(c.name));
+  const runs = new Map(clients.map((c) => [c.name, []]));
+  for (let rep = 0; rep < REPS; rep += 1) {
+    const order = clients.map((_, i) => clients[(i + rep) % clients.length]);
+    for (const client of order) {
+      const r = await runClient(client, cell, file, dir);
+      runs.get(client.name).push(r);
+      log(`  ${client.name}: ${r.cpuUs.toFixed(1)} µs/req`);
+    }
+  }
+  const short = first.cell.urls;
+  return {
+    cell,
+    shortUrls: short,
+    load: [loadBefore, load()],
+    clients: clients.map((c) => {
+      const shortCpu = (first.clients.find((f) => f.name === c.name).cpuUs * short) / 1e6;
+      const longCpu = (median(runs.get(c.name).map((r) => r.cpuUs)) * cell.urls) / 1e6;
+      const perUrlUs = ((longCpu - shortCpu) / (cell.urls - short)) * 1e6;
+      return { name: c.name, shortCpu, longCpu, perUrlUs, fixedSec: shortCpu - (perUrlUs * short) / 1e6 };
+    }),
+  };
+}
+
 /** Bundles bench/NAME.ts into bench/.build/NAME.mjs and returns its path. */
 async function bundleBench(name) {
   const outfile = bundlePath(name);
@@ -375,6 +421,10 @@ async function main() {
       for (const name of new Set(CLIENTS.flatMap((c) => c.bundle ?? []))) await bundleBench(name);
       report.matrix = await fetchMatrix(dir, server);
       report.long = await longCell(dir, server);
+      const first = report.matrix[0];
+      if (WARM_CLIENTS.every((name) => first.clients.some((c) => c.name === name))) {
+        report.runLength = await runLength(dir, server, first);
+      }
     }
     if (!values.only || values.only === 'dispatcher') report.dispatcher = await dispatcher(dir);
   } finally {
@@ -415,6 +465,7 @@ async function main() {
       ),
     );
   }
+  if (report.runLength) printRunLength(report.runLength);
   if (report.dispatcher) {
     const d = report.dispatcher;
     console.log(`\n## Dispatcher (load ${d.load[0]} → ${d.load[1]})\n`);

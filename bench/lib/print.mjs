@@ -48,6 +48,42 @@ function serverCeiling(matrix, cell) {
   );
 }
 
+/** The run-length split: fixed CPU and CPU per URL, next to aiohttp's. */
+export function printRunLength({ cell, shortUrls, load: l, clients }) {
+  const aio = clients.find((c) => c.name === 'aiohttp, shared session');
+  console.log(
+    `\n### Fixed cost and cost per URL: ${cell.latency} ms latency, concurrency ${cell.concurrency}, ${fmt(shortUrls)} and ${fmt(cell.urls)} URLs (load ${l[0]} → ${l[1]})\n`,
+  );
+  console.log(
+    table(
+      [
+        'client',
+        `CPU s, ${fmt(shortUrls)} URLs`,
+        `CPU s, ${fmt(cell.urls)} URLs`,
+        'fixed CPU s',
+        'CPU µs per further URL',
+        'of aiohttp',
+      ],
+      clients.map((c) => [
+        c.name,
+        fmt(c.shortCpu, 2),
+        fmt(c.longCpu, 2),
+        fmt(c.fixedSec, 2),
+        fmt(c.perUrlUs, 1),
+        `${fmt(c.perUrlUs / aio.perUrlUs, 2)}×`,
+      ]),
+    ),
+  );
+  console.log(
+    [
+      '',
+      'Fixed: start-up, and the warm-up before V8 has optimised the hot code. Per further URL: the',
+      "difference between the two runs' CPU ÷ the difference in URLs, what a warm process (a Lambda",
+      "worker on its next chunk) spends. The issue's CPU target is the whole-process figure of the first cell.",
+    ].join('\n'),
+  );
+}
+
 /** The issue's targets, met or missed, from a run's report. */
 export function printTargets(report) {
   const checks = [];
