@@ -68,7 +68,8 @@ export function printRunLength({ cell, shortUrls, load: l, clients }) {
         c.name,
         fmt(c.shortCpu, 2),
         fmt(c.longCpu, 2),
-        fmt(c.fixedSec, 2),
+        // A fit within ±5 ms of zero prints as 0.00, not -0.00.
+        fmt(Math.abs(c.fixedSec) < 0.005 ? 0 : c.fixedSec, 2),
         fmt(c.perUrlUs, 1),
         `${fmt(c.perUrlUs / aio.perUrlUs, 2)}×`,
       ]),
