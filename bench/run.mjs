@@ -241,6 +241,21 @@ async function runClient(client, cell, file, dir) {
   };
 }
 
+/**
+ * One repetition: every client once on the cell, each run added to `runs` (by client
+ * name). The order rotates with `rep`, so no client always runs first or last.
+ */
+async function runRound(clients, rep, runs, cell, file, dir) {
+  const order = clients.map((_, i) => clients[(i + rep) % clients.length]);
+  for (const client of order) {
+    const r = await runClient(client, cell, file, dir);
+    runs.get(client.name).push(r);
+    log(
+      `  ${client.name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(1)} µs/req, ${r.rssMb.toFixed(0)} MB`,
+    );
+  }
+}
+
 /** wrk on the same server and cell: its requests/s, and its CPU per request. */
 async function runWrk(server, cell, seconds) {
   const url = urlOf(server, cell, 0);
@@ -267,15 +282,7 @@ async function fetchMatrix(dir, server) {
     const runs = new Map(CLIENTS.map((c) => [c.name, []]));
     const wrkRuns = [];
     for (let rep = 0; rep < REPS; rep += 1) {
-      // Rotate the order each repetition so no client always runs first or last.
-      const order = CLIENTS.map((_, i) => CLIENTS[(i + rep) % CLIENTS.length]);
-      for (const client of order) {
-        const r = await runClient(client, cell, file, dir);
-        runs.get(client.name).push(r);
-        log(
-          `  ${client.name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs/req, ${r.rssMb.toFixed(0)} MB`,
-        );
-      }
+      await runRound(CLIENTS, rep, runs, cell, file, dir);
       const w = await runWrk(server, cell, QUICK ? 2 : 3);
       wrkRuns.push(w);
       log(`  wrk: ${w.rps.toFixed(0)} req/s`);
@@ -328,14 +335,7 @@ async function runLength(dir, server, first) {
   log(`run length: ${cell.latency} ms, c=${cell.concurrency}, ${cell.urls} URLs (load ${loadBefore})`);
   const clients = CLIENTS.filter((c) => WARM_CLIENTS.includes(c.name));
   const runs = new Map(clients.map((c) => [c.name, []]));
-  for (let rep = 0; rep < REPS; rep += 1) {
-    const order = clients.map((_, i) => clients[(i + rep) % clients.length]);
-    for (const client of order) {
-      const r = await runClient(client, cell, file, dir);
-      runs.get(client.name).push(r);
-      log(`  ${client.name}: ${r.cpuUs.toFixed(1)} µs/req`);
-    }
-  }
+  for (let rep = 0; rep < REPS; rep += 1) await runRound(clients, rep, runs, cell, file, dir);
   const short = first.cell.urls;
   return {
     cell,
@@ -424,7 +424,7 @@ async function main() {
       const first = report.matrix[0];
       if (WARM_CLIENTS.every((name) => first.clients.some((c) => c.name === name))) {
         report.runLength = await runLength(dir, server, first);
-      }
+      } else log(`run length split skipped: it needs ${WARM_CLIENTS.join(', ')}`);
     }
     if (!values.only || values.only === 'dispatcher') report.dispatcher = await dispatcher(dir);
   } finally {
