@@ -4,7 +4,8 @@
 //   node bench/run.mjs [--quick] [--reps N] [--cli dist/cli.js] [--only fetch|dispatcher|cost]
 //                      [--clients fanout,aiohttp,node,undici] [--json FILE]
 //
-// Needs: a built CLI (npm run build), .venv with aiohttp (npm ci), wrk (/usr/bin/wrk).
+// Needs: a built CLI (npm run build), .venv with aiohttp (npm ci), wrk (/usr/bin/wrk), and
+// for the issue's reference client Debian's python3-aiohttp (npm ci installs it as root).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { costTable, productDefaults } from './cost-model.mjs';
+import { AIOHTTP, aiohttpVersions } from './lib/aiohttp.mjs';
 import { lastJson, measure, median } from './lib/measure.mjs';
 import { fmt, printMatrix, printRunLength, printTargets, table } from './lib/print.mjs';
 
@@ -30,7 +32,6 @@ const { values } = parseArgs({
 const QUICK = values.quick;
 const REPS = Number(values.reps ?? (QUICK ? 1 : 3));
 const CLI = values.cli;
-const PYTHON = join(ROOT, '.venv/bin/python');
 /**
  * Where bench/NAME.ts is bundled: inside the repository (bench/.build is ignored), so
  * its imports find node_modules.
@@ -59,8 +60,29 @@ const WARM_URLS = QUICK ? 25_000 : 100_000;
 const WARM_CLIENTS = [
   'fanout run',
   'fanout engine alone (reference)',
-  'aiohttp, shared session',
+  AIOHTTP.debian.name,
+  AIOHTTP.pypi.name,
   'undici dispatch + sha256 (floor)',
+];
+
+/** aiohttp's version in each build, null for a build this machine does not have. */
+const AIOHTTP_VERSIONS = {
+  debian: aiohttpVersions(AIOHTTP.debian.python),
+  pypi: aiohttpVersions(AIOHTTP.pypi.python),
+};
+
+/** The classic aiohttp client under `python`, one session per URL or one for the run. */
+const aiohttpClient = (python, session) => (cell, file) => [
+  python,
+  [
+    join(ROOT, 'bench/clients/aiohttp_client.py'),
+    '--urls',
+    file,
+    '--concurrency',
+    String(cell.concurrency),
+    '--session',
+    session,
+  ],
 ];
 
 /** fanout's per-host cap for a cell: twice an even share, so the global cap is what binds. */
@@ -106,35 +128,12 @@ const CLIENTS = [
     ],
   },
   {
-    name: 'aiohttp, session per request',
-    args: (cell, file) => [
-      PYTHON,
-      [
-        join(ROOT, 'bench/clients/aiohttp_client.py'),
-        '--urls',
-        file,
-        '--concurrency',
-        String(cell.concurrency),
-        '--session',
-        'per-request',
-      ],
-    ],
+    name: 'aiohttp (PyPI), session per request',
+    build: 'pypi',
+    args: aiohttpClient(AIOHTTP.pypi.python, 'per-request'),
   },
-  {
-    name: 'aiohttp, shared session',
-    args: (cell, file) => [
-      PYTHON,
-      [
-        join(ROOT, 'bench/clients/aiohttp_client.py'),
-        '--urls',
-        file,
-        '--concurrency',
-        String(cell.concurrency),
-        '--session',
-        'shared',
-      ],
-    ],
-  },
+  { name: AIOHTTP.pypi.name, build: 'pypi', args: aiohttpClient(AIOHTTP.pypi.python, 'shared') },
+  { name: AIOHTTP.debian.name, build: 'debian', args: aiohttpClient(AIOHTTP.debian.python, 'shared') },
   {
     name: 'Node fetch, worker loop',
     args: (cell, file) => [
@@ -170,6 +169,15 @@ const CLIENTS = [
   },
 ];
 
+const log = (text) => process.stderr.write(`${text}\n`);
+
+// An aiohttp build this machine lacks is left out, and said so.
+for (const [key, build] of Object.entries(AIOHTTP)) {
+  if (AIOHTTP_VERSIONS[key]) continue;
+  log(`${build.name} left out: ${build.python} cannot import aiohttp (${build.source})`);
+  for (let i = CLIENTS.length - 1; i >= 0; i -= 1) if (CLIENTS[i].build === key) CLIENTS.splice(i, 1);
+}
+
 // --clients fanout,aiohttp,…: only the clients whose names start with one of these (wrk always runs).
 if (values.clients) {
   const wanted = values.clients.split(',').map((w) => w.trim().toLowerCase());
@@ -178,7 +186,6 @@ if (values.clients) {
   }
 }
 
-const log = (text) => process.stderr.write(`${text}\n`);
 const load = () => loadavg()[0].toFixed(2);
 
 async function startServer() {
@@ -405,15 +412,30 @@ async function dispatcher(dir) {
   };
 }
 
+/** Which aiohttp builds ran: version, source and Python. */
+function aiohttpLine() {
+  const builds = Object.entries(AIOHTTP).flatMap(([key, build]) => {
+    const v = AIOHTTP_VERSIONS[key];
+    return v ? [`aiohttp ${v.aiohttp} (${build.source}, Python ${v.python})`] : [];
+  });
+  return builds.length > 0 ? builds.join(' and ') : 'no aiohttp';
+}
+
 async function main() {
   if (!existsSync(CLI) && values.only !== 'cost' && values.only !== 'dispatcher') {
     throw new Error(`${CLI} is missing: run npm run build first`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'fanout-bench-'));
   await mkdir(dir, { recursive: true });
-  const report = { startedAt: new Date().toISOString(), cpus: cpus().length, quick: QUICK, reps: REPS };
+  const report = {
+    startedAt: new Date().toISOString(),
+    cpus: cpus().length,
+    quick: QUICK,
+    reps: REPS,
+    aiohttp: AIOHTTP_VERSIONS,
+  };
   console.log(
-    `# fanout benchmarks\n\n${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}, ${REPS === 1 ? 'one run' : `medians of ${REPS}`} per figure${QUICK ? ' (--quick)' : ''}, load average at start ${load()}`,
+    `# fanout benchmarks\n\n${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}, ${aiohttpLine()}, ${REPS === 1 ? 'one run' : `medians of ${REPS}`} per figure${QUICK ? ' (--quick)' : ''}, load average at start ${load()}`,
   );
   const server = values.only === 'cost' || values.only === 'dispatcher' ? null : await startServer();
   try {
@@ -422,9 +444,10 @@ async function main() {
       report.matrix = await fetchMatrix(dir, server);
       report.long = await longCell(dir, server);
       const first = report.matrix[0];
-      if (WARM_CLIENTS.every((name) => first.clients.some((c) => c.name === name))) {
+      const has = (name) => first.clients.some((c) => c.name === name);
+      if (has('fanout run') && (has(AIOHTTP.debian.name) || has(AIOHTTP.pypi.name))) {
         report.runLength = await runLength(dir, server, first);
-      } else log(`run length split skipped: it needs ${WARM_CLIENTS.join(', ')}`);
+      } else log('run length split skipped: it needs fanout run and an aiohttp shared-session client');
     }
     if (!values.only || values.only === 'dispatcher') report.dispatcher = await dispatcher(dir);
   } finally {
