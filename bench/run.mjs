@@ -66,10 +66,9 @@ const WARM_CLIENTS = [
 ];
 
 /** aiohttp's version in each build, null for a build this machine does not have. */
-const AIOHTTP_VERSIONS = {
-  debian: aiohttpVersions(AIOHTTP.debian.python),
-  pypi: aiohttpVersions(AIOHTTP.pypi.python),
-};
+const AIOHTTP_VERSIONS = Object.fromEntries(
+  Object.entries(AIOHTTP).map(([key, build]) => [key, aiohttpVersions(build.python)]),
+);
 
 /** The classic aiohttp client under `python`, one session per URL or one for the run. */
 const aiohttpClient = (python, session) => (cell, file) => [

@@ -1,9 +1,5 @@
 // Types for print.mjs, for the tests of the targets check (test/bench/print-targets.test.ts).
 
-export function fmt(value: number, digits?: number): string;
-
-export function table(headers: string[], rows: (string | number)[][]): string;
-
 /** A run's report as bench/run.mjs builds it; only what printTargets reads. */
 export interface TargetsReport {
   aiohttp?: Record<string, { aiohttp: string; python: string } | null>;

@@ -97,8 +97,7 @@ export function printTargets(report) {
   for (const [key, build] of Object.entries(AIOHTTP)) {
     const aio = first?.clients.find((c) => c.name === build.name);
     if (!fanout || !aio) continue;
-    const version = report.aiohttp?.[key]?.aiohttp ?? '';
-    const which = `aiohttp ${version} (${key === 'debian' ? "Debian's: the issue's reference" : 'PyPI: stricter'})`;
+    const which = `aiohttp ${report.aiohttp?.[key]?.aiohttp ?? ''} (${build.role})`;
     checks.push([
       `0 ms, c=100, ${fmt(first.cell.urls)} URLs: ≥ 2× the throughput of ${which}, shared session`,
       `${fmt(fanout.rps / aio.rps, 2)}×`,
