@@ -13,10 +13,10 @@
 import { parseArgs } from 'node:util';
 import { MemoryJobStore } from '../lambda/adapters/memory-job-store.js';
 import { MemoryObjectStore } from '../lambda/adapters/memory-object-store.js';
-import type { ChunkMessage, ChunkQueue } from '../lambda/adapters/ports.js';
 import { openInput } from '../lambda/core/input/open-input.js';
 import { dispatchJob } from '../lambda/core/job/dispatch.js';
 import { resolveOptions } from '../lambda/core/options.js';
+import type { ChunkMessage, ChunkQueue } from '../lambda/core/ports.js';
 
 /** A queue that keeps nothing: counts what it is sent. */
 class DroppingQueue implements ChunkQueue {

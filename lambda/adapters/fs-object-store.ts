@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { access, link, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ObjectStore } from './ports.js';
+import type { ObjectStore } from '../core/ports.js';
 
 /**
  * An object store on the local filesystem: key `a/b/c` is file `ROOT/a/b/c`.

@@ -1,4 +1,4 @@
-import type { ChunkMessage, ChunkQueue } from './ports.js';
+import type { ChunkMessage, ChunkQueue } from '../core/ports.js';
 
 /**
  * A bounded in-memory queue: `send` waits while the queue is full, so a fast

@@ -6,7 +6,7 @@ import {
   type JobStatus,
   type JobStore,
   type Progress,
-} from './ports.js';
+} from '../core/ports.js';
 
 /** Job state in memory: the local runtime's job table. */
 export class MemoryJobStore implements JobStore {

@@ -1,4 +1,4 @@
-import type { ObjectStore } from './ports.js';
+import type { ObjectStore } from '../core/ports.js';
 
 /** An object store in memory, for tests and dry runs. */
 export class MemoryObjectStore implements ObjectStore {

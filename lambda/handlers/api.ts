@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { FINAL_STATUSES, type JobState } from '../adapters/ports.js';
 import { isValidJobId, jobKeys } from '../core/job/keys.js';
 import { parseSubmission, RequestError, submitJob } from '../core/job/submit.js';
+import { FINAL_STATUSES, type JobState } from '../core/ports.js';
 import { readConfig } from './config.js';
 import { errorMessage, log } from './log.js';
 import { awsServices, once, type Services } from './services.js';

@@ -5,8 +5,8 @@ import { DynamoJobStore } from '../adapters/aws/dynamo-job-store.js';
 import { openS3Object, parseS3Url } from '../adapters/aws/s3-input.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SqsChunkQueue } from '../adapters/aws/sqs-chunk-queue.js';
-import type { ChunkQueue, JobStore, ObjectStore } from '../adapters/ports.js';
 import type { DispatchCheckpoint } from '../core/job/dispatch.js';
+import type { ChunkQueue, JobStore, ObjectStore } from '../core/ports.js';
 import type { JobSummary } from '../core/summary.js';
 import { type HandlerConfig, readConfig } from './config.js';
 

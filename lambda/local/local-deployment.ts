@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../adapters/aws/clients.js';
 import { ensureResources, type ResourceNames } from '../adapters/aws/provision.js';
-import { FINAL_STATUSES, type JobState } from '../adapters/ports.js';
+import { FINAL_STATUSES, type JobState } from '../core/ports.js';
 import { makeApiHandler } from '../handlers/api.js';
 import { readConfig } from '../handlers/config.js';
 import { makeDeadLetterHandler } from '../handlers/dead-letters.js';

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../lambda/adapters/fs-object-store.js';
 import { MemoryObjectStore } from '../../lambda/adapters/memory-object-store.js';
-import type { ObjectStore } from '../../lambda/adapters/ports.js';
+import type { ObjectStore } from '../../lambda/core/ports.js';
 
 let dir: string;
 beforeAll(async () => {

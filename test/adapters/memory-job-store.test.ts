@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryJobStore } from '../../lambda/adapters/memory-job-store.js';
-import { DEFAULT_FINALIZE_LEASE_MS, type JobStatus } from '../../lambda/adapters/ports.js';
+import { DEFAULT_FINALIZE_LEASE_MS, type JobStatus } from '../../lambda/core/ports.js';
 
 afterEach(() => {
   vi.useRealTimers();

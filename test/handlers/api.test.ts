@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobStatus } from '../../lambda/adapters/ports.js';
 import type { JobRequest } from '../../lambda/core/job/job-request.js';
 import { decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
+import type { JobStatus } from '../../lambda/core/ports.js';
 import { makeApiHandler } from '../../lambda/handlers/api.js';
 import { setLogSink } from '../../lambda/handlers/log.js';
 import { type ApiEventOptions, type ApiEventShape, makeApiEvent } from '../helpers/api-events.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChunkMessage } from '../../lambda/adapters/ports.js';
 import { decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
 import { resolveOptions } from '../../lambda/core/options.js';
+import type { ChunkMessage } from '../../lambda/core/ports.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
 import { makeWorkerHandler } from '../../lambda/handlers/worker.js';
 import { makeSqsRecord } from '../helpers/factories.js';

@@ -1,6 +1,6 @@
 import { MemoryJobStore } from '../../lambda/adapters/memory-job-store.js';
 import { MemoryObjectStore } from '../../lambda/adapters/memory-object-store.js';
-import type { ChunkMessage } from '../../lambda/adapters/ports.js';
+import type { ChunkMessage } from '../../lambda/core/ports.js';
 import type { JobSummary } from '../../lambda/core/summary.js';
 import { readConfig } from '../../lambda/handlers/config.js';
 import type { DispatchInvocation, Services } from '../../lambda/handlers/services.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../lambda/adapters/aws/clients.js';
-import type { ChunkMessage } from '../../lambda/adapters/ports.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
+import type { ChunkMessage } from '../../lambda/core/ports.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { FaultProxy, type FaultRule } from '../support/fault-proxy.js';
 import { type MotoServer, motoEnv, startMoto } from '../support/moto-server.js';

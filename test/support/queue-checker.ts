@@ -1,6 +1,6 @@
-import type { ObjectStore } from '../../lambda/adapters/ports.js';
 import { decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
+import type { ObjectStore } from '../../lambda/core/ports.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
 
 /** How a job's results compare with the lines expected (1..expected): all but `records` must be 0. */

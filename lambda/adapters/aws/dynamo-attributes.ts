@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { JOB_STATUSES, type JobState, type JobStatus } from '../ports.js';
+import { JOB_STATUSES, type JobState, type JobStatus } from '../../core/ports.js';
 
 /** A DynamoDB item as the low-level client sees it. */
 export type Item = Record<string, AttributeValue>;

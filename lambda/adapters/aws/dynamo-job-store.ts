@@ -14,7 +14,7 @@ import {
   type JobStatus,
   type JobStore,
   type Progress,
-} from '../ports.js';
+} from '../../core/ports.js';
 import { bool, type Item, names, num, str, toJobState } from './dynamo-attributes.js';
 import { awsErrorOf, backoff } from './retry.js';
 

@@ -9,7 +9,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { retentionTagging } from '../../core/job/keys.js';
-import type { ObjectStore } from '../ports.js';
+import type { ObjectStore } from '../../core/ports.js';
 import { awsErrorOf, backoff } from './retry.js';
 
 /** Attempts of a conditional put that S3 answers with 409 ConditionalRequestConflict. */

@@ -6,7 +6,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { ChunkMessage, ChunkQueue } from '../ports.js';
+import type { ChunkMessage, ChunkQueue } from '../../core/ports.js';
 import { awsErrorOf, backoff } from './retry.js';
 
 /** SendMessageBatch takes at most 10 entries. */

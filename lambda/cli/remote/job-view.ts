@@ -1,5 +1,5 @@
-import { FINAL_STATUSES, type JobState, type JobStatus } from '../../adapters/ports.js';
 import { jobKeys } from '../../core/job/keys.js';
+import { FINAL_STATUSES, type JobState, type JobStatus } from '../../core/ports.js';
 import { count as n } from '../../core/report/format.js';
 import { EXIT, type ExitCode, getExitCode } from '../exit-codes.js';
 

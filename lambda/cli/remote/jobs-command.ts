@@ -1,8 +1,8 @@
 import { paginateScan } from '@aws-sdk/client-dynamodb';
 import { Command } from 'commander';
 import { toJobState } from '../../adapters/aws/dynamo-attributes.js';
-import type { JobState } from '../../adapters/ports.js';
 import { InvalidOptionError } from '../../core/errors.js';
+import type { JobState } from '../../core/ports.js';
 import { EXIT } from '../exit-codes.js';
 import { parseCount } from '../flag-parsers.js';
 import { viewOfState } from './job-view.js';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type ChunkQueue, isComplete, type JobStore, type ObjectStore } from '../../adapters/ports.js';
 import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
 import { parseInputBatches } from '../input/parse-input.js';
+import { type ChunkQueue, isComplete, type JobStore, type ObjectStore } from '../ports.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { JsonlGzWriter } from './jsonl-gz-writer.js';
 import { jobKeys } from './keys.js';

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import type { JobStore, ObjectStore } from '../../adapters/ports.js';
 import { chunkIdAt } from '../chunker.js';
+import type { JobStore, ObjectStore } from '../ports.js';
 import { ReportBuilder } from '../report/report-builder.js';
 import { type JobSummary, SummaryAccumulator } from '../summary.js';
 import type { JobManifest, JobRequest } from './job-request.js';

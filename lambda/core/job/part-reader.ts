@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../adapters/ports.js';
+import type { ObjectStore } from '../ports.js';
 
 export interface PartReaderLimits {
   /** Reads under way at most. @default 8 */

@@ -1,12 +1,12 @@
+import { FanoutError } from '../errors.js';
+import type { FetchEngine } from '../fetch/engine.js';
 import {
   type ChunkCounts,
   type ChunkMessage,
   isComplete,
   type JobStore,
   type ObjectStore,
-} from '../../adapters/ports.js';
-import { FanoutError } from '../errors.js';
-import type { FetchEngine } from '../fetch/engine.js';
+} from '../ports.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { decodeJsonlGz, encodeJsonlGz } from './jsonl.js';
 import { jobKeys } from './keys.js';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { JobStore, ObjectStore } from '../../adapters/ports.js';
 import { type JobOptions, OPTION_LIMITS } from '../defaults.js';
 import { FanoutError, InvalidOptionError } from '../errors.js';
 import { INPUT_FORMATS, type InputFormat } from '../input/parse-input.js';
 import { type OptionLimits, resolveOptions } from '../options.js';
+import type { JobStore, ObjectStore } from '../ports.js';
 import type { JobRequest } from './job-request.js';
 import { isValidJobId, jobKeys, newJobId } from './keys.js';
 

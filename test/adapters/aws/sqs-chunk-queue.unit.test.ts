@@ -10,8 +10,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseChunkMessage, SqsChunkQueue } from '../../../lambda/adapters/aws/sqs-chunk-queue.js';
-import type { ChunkMessage } from '../../../lambda/adapters/ports.js';
 import { DEFAULT_OPTIONS } from '../../../lambda/core/defaults.js';
+import type { ChunkMessage } from '../../../lambda/core/ports.js';
 
 const sqs = mockClient(SQSClient);
 const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/chunks';

@@ -9,9 +9,9 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../../lambda/adapters/aws/clients.js';
-import type { JobState } from '../../../lambda/adapters/ports.js';
 import { decodeJsonlGz } from '../../../lambda/core/job/jsonl.js';
 import { jobKeys, uploadJobId } from '../../../lambda/core/job/keys.js';
+import type { JobState } from '../../../lambda/core/ports.js';
 import type { ResultRecord } from '../../../lambda/core/record.js';
 import { setLogSink } from '../../../lambda/handlers/log.js';
 import { LocalDeployment } from '../../../lambda/local/local-deployment.js';

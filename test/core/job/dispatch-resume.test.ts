@@ -6,7 +6,6 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MemoryJobStore } from '../../../lambda/adapters/memory-job-store.js';
 import { MemoryObjectStore } from '../../../lambda/adapters/memory-object-store.js';
-import type { ChunkMessage, ChunkQueue } from '../../../lambda/adapters/ports.js';
 import { INPUT_LIMITS } from '../../../lambda/core/defaults.js';
 import {
   type DispatchCheckpoint,
@@ -17,6 +16,7 @@ import type { JobManifest, JobRequest } from '../../../lambda/core/job/job-reque
 import { decodeJsonlGz } from '../../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
 import { resolveOptions } from '../../../lambda/core/options.js';
+import type { ChunkMessage, ChunkQueue } from '../../../lambda/core/ports.js';
 import type { InvalidLine } from '../../../lambda/core/record.js';
 
 const JOB = 'job-r';

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryJobStore } from '../../../lambda/adapters/memory-job-store.js';
 import { MemoryObjectStore } from '../../../lambda/adapters/memory-object-store.js';
-import type { ChunkMessage } from '../../../lambda/adapters/ports.js';
 import { FetchEngine } from '../../../lambda/core/fetch/engine.js';
 import { decodeJsonlGz, encodeJsonlGz } from '../../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
 import { encodePart } from '../../../lambda/core/job/part-file.js';
 import { processChunk } from '../../../lambda/core/job/process-chunk.js';
 import { resolveOptions } from '../../../lambda/core/options.js';
+import type { ChunkMessage } from '../../../lambda/core/ports.js';
 import type { ResultRecord } from '../../../lambda/core/record.js';
 import { makeFailure, makeRecord } from '../../helpers/factories.js';
 import { startTargetServer, type TargetServer } from '../../helpers/target-server.js';

@@ -1,5 +1,5 @@
-import type { JobOptions } from '../core/defaults.js';
-import type { InputItem } from '../core/record.js';
+import type { JobOptions } from './defaults.js';
+import type { InputItem } from './record.js';
 
 /** Where a job's objects live: S3 in AWS, a directory or memory locally. */
 export interface ObjectStore {
