@@ -14,8 +14,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AddressPolicy } from '../../lambda/core/address/address-policy.js';
 import { createGuardedLookup } from '../../lambda/core/address/guarded-lookup.js';
 import type { FetchEngine } from '../../lambda/core/fetch/engine.js';
-import { type InputEvent, parseInput } from '../../lambda/core/input/parse-input.js';
+import type { InputEvent } from '../../lambda/core/input/input-event.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
+import { inputEvents } from '../core/input/helpers.js';
 import { ensureCliBuilt, readJob, runCli } from '../helpers/cli-harness.js';
 import { fetchItem } from '../helpers/fetch-engine.js';
 import { type CountingListener, startCountingListener } from './fixtures/counting-listener.js';
@@ -363,7 +364,7 @@ describe('only http and https', () => {
     const source = (async function* () {
       yield Buffer.from(`${fill(template)}\n`);
     })();
-    for await (const event of parseInput(source, { format: 'text' })) events.push(event);
+    for await (const event of inputEvents(source, { format: 'text' })) events.push(event);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ kind: 'invalid', invalid: { line: 1, code: 'UNSUPPORTED_SCHEME' } });
   });
