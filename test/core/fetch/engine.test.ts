@@ -148,7 +148,9 @@ beforeAll(async () => {
         .end(gzipSync('small and fine')),
     '/bad-gzip': (_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end('this is not gzip'),
     '/slow': async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 40));
+      // Held until the engine has had its 6 global slots busy at once (or 5 s passed), so
+      // "the caps are reached" does not depend on how fast this machine is.
+      await until(() => server.maxInFlight >= 6, 5000);
       res.end('slow');
     },
   });
@@ -156,6 +158,11 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const item = (path: string, line = 1) => ({ line, url: server.url(path) });
+
+/** Resolves once `check` holds, polling every 5 ms; gives up after `limitMs` (the test's assertions then say what went wrong). */
+async function until(check: () => boolean, limitMs: number): Promise<void> {
+  for (let waited = 0; waited < limitMs && !check(); waited += 5) await new Promise((r) => setTimeout(r, 5));
+}
 
 describe('successful fetches', () => {
   it('records status, content type, bytes and sha256 of the body', async () => {
@@ -236,8 +243,11 @@ describe('timeouts', () => {
 
   it('a cancelled signal records CANCELLED', async () => {
     const controller = new AbortController();
+    const hitsBefore = server.hits('/never');
     const pending = fetchItem(engine({ retries: 0 }), item('/never'), controller.signal);
-    setTimeout(() => controller.abort(), 50);
+    // Cancelled once the request is under way (the server has it), not after a guessed delay.
+    await until(() => server.hits('/never') > hitsBefore, 5000);
+    controller.abort();
     const r = await pending;
     expect(r.error?.code).toBe('CANCELLED');
   });
