@@ -12,7 +12,7 @@ import { OriginClients } from './origin-clients.js';
 import { nextHop, redirectLocation } from './redirect-policy.js';
 import { isRetryableStatus, RetryPolicy } from './retry-policy.js';
 import { parseTarget } from './target-url.js';
-import { DeadlineList, UrlRun } from './url-run.js';
+import { DeadlineList, RunsBySignal, UrlRun } from './url-run.js';
 
 /** Options the engine reads: a job's options (see defaults.ts). */
 export type EngineOptions = Pick<
@@ -72,13 +72,9 @@ export class FetchEngine implements ItemFetcher {
   private readonly options: EngineOptions;
   private readonly headers: Record<string, string>;
   private readonly limits: BodyLimits;
-  /** The runs each cancellation signal stops, so a signal carries one listener, not one per URL. */
-  private readonly runsBySignal = new WeakMap<AbortSignal, Set<UrlRun>>();
+  private readonly cancels = new RunsBySignal();
   private readonly tally: AbandonedTally = { abandoned: 0 };
   private readonly deadlines: DeadlineList;
-  /** The signal looked up last, and its runs: a chunk's URLs share one. */
-  private lastSignal: AbortSignal | undefined;
-  private lastRuns: Set<UrlRun> | undefined;
 
   constructor(private readonly settings: EngineSettings) {
     this.options = settings.options;
@@ -132,7 +128,7 @@ export class FetchEngine implements ItemFetcher {
     const createdAt = Date.now();
     const record = blankRecord(item, '');
     const run = new UrlRun(this.deadlines);
-    const runs = signal ? this.runsOf(signal) : undefined;
+    const runs = signal ? this.cancels.runsOf(signal) : undefined;
     if (signal?.aborted) run.cancel();
     else runs?.add(run);
     try {
@@ -155,27 +151,6 @@ export class FetchEngine implements ItemFetcher {
     // A request abandoned while connecting would hold close() until its connect ends.
     if (this.tally.abandoned > 0) await this.connections.destroy();
     else await this.connections.close();
-  }
-
-  private runsOf(signal: AbortSignal): Set<UrlRun> {
-    if (signal === this.lastSignal && this.lastRuns) return this.lastRuns;
-    let runs = this.runsBySignal.get(signal);
-    if (!runs) {
-      const set = new Set<UrlRun>();
-      runs = set;
-      this.runsBySignal.set(signal, set);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const run of set) run.cancel();
-          set.clear();
-        },
-        { once: true },
-      );
-    }
-    this.lastSignal = signal;
-    this.lastRuns = runs;
-    return runs;
   }
 
   private async fetchInto(

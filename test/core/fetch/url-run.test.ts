@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeadlineList, UrlRun } from '../../../lambda/core/fetch/url-run.js';
+import { DeadlineList, RunsBySignal, UrlRun } from '../../../lambda/core/fetch/url-run.js';
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
@@ -120,5 +120,29 @@ describe('UrlRun and DeadlineList, without waiting', () => {
     expect(reasons).toHaveLength(1);
     expect(run.classify(new Error('x'), 'http://x/').code).toBe('CANCELLED');
     run.dispose();
+  });
+});
+
+describe('RunsBySignal', () => {
+  it('cancels the runs under way when their signal aborts, with one listener per signal', () => {
+    const controller = new AbortController();
+    const added = vi.spyOn(controller.signal, 'addEventListener');
+    const registry = new RunsBySignal();
+    const list = new DeadlineList(60_000);
+    const [a, b, done] = [new UrlRun(list), new UrlRun(list), new UrlRun(list)];
+    for (const run of [a, b, done]) registry.runsOf(controller.signal).add(run);
+    registry.runsOf(controller.signal).delete(done);
+    expect(added).toHaveBeenCalledTimes(1);
+    const other = new AbortController();
+    const elsewhere = new UrlRun(list);
+    registry.runsOf(other.signal).add(elsewhere);
+    controller.abort();
+    expect([a.cancelled, b.cancelled, done.cancelled, elsewhere.cancelled]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(registry.runsOf(controller.signal).size).toBe(0);
   });
 });
