@@ -106,12 +106,12 @@ describe('input files the CLI cannot use at all: exit 3, a message, nothing writ
     },
   );
 
-  it('binary bytes on stdin: exit 3, the same line naming the input', async () => {
+  it('binary bytes on stdin: exit 3, the same line naming stdin', async () => {
     const out = join(tmp, 'out-stdin-binary');
     const run = await runCli(['run', '-', '--out', out, '-q'], { stdin: PNG, timeoutMs: 60_000 });
     expect(run.code).toBe(EXIT.INPUT);
     expect(run.stderr.trim()).toMatch(
-      /^fanout: the input is not a URL list: it looks binary \(a NUL byte at byte 8\)/,
+      /^fanout: stdin is not a URL list: it looks binary \(a NUL byte at byte 8\)/,
     );
     expect(existsSync(out)).toBe(false);
   });

@@ -67,7 +67,7 @@ export class BinarySniffer {
     const all = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, this.headBytes);
     const reason = binaryReason(all.subarray(0, SNIFF_BYTES), complete && all.length <= SNIFF_BYTES);
     if (reason !== null) {
-      const name = this.name === undefined || this.name === '-' ? 'the input' : this.name;
+      const name = this.name === '-' ? 'stdin' : (this.name ?? 'the input');
       throw new InputError(
         'INPUT_UNREADABLE',
         `${name} is not a URL list: ${reason}; fanout reads UTF-8 text, CSV or JSONL, gzipped or not`,
