@@ -97,6 +97,27 @@ export class FetchError extends FanoutError {
   }
 }
 
+/**
+ * A response body over the cap. `bytes` is what the record's `bytes` reports: the
+ * decoded bytes read when the read stopped, or, for a body refused unread because its
+ * Content-Length already passed the cap (`declared`), that declared length.
+ */
+export class BodyTooLargeError extends FetchError {
+  readonly bytes: number;
+  readonly declared: boolean;
+  constructor(maxBytes: number, bytes: number, declared: boolean) {
+    super(
+      'BODY_TOO_LARGE',
+      declared
+        ? `Content-Length ${bytes} is over the ${maxBytes}-byte cap; the body was not read`
+        : `body exceeds ${maxBytes} bytes; stopped after ${bytes} decoded bytes`,
+    );
+    this.name = 'BodyTooLargeError';
+    this.bytes = bytes;
+    this.declared = declared;
+  }
+}
+
 /** A URL's target address is not allowed by the address policy. */
 export class BlockedAddressError extends FetchError {
   readonly address: string;

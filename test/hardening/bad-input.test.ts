@@ -5,14 +5,15 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../lambda/cli/exit-codes.js';
 import { INPUT_LIMITS, OPTION_LIMITS } from '../../lambda/core/defaults.js';
-import { type InputEvent, parseInput } from '../../lambda/core/input/parse-input.js';
+import type { InputEvent } from '../../lambda/core/input/input-event.js';
 import { API_LIMITS } from '../../lambda/core/job/submit.js';
 import { makeApiHandler } from '../../lambda/handlers/api.js';
 import { setLogSink } from '../../lambda/handlers/log.js';
-import { garbage } from '../core/input/helpers.js';
+import { garbage, inputEvents } from '../core/input/helpers.js';
 import { makeApiEvent } from '../helpers/api-events.js';
 import { ensureCliBuilt, jobPaths, readJob, runCli } from '../helpers/cli-harness.js';
 import { type MemoryServices, memoryServices } from '../helpers/memory-services.js';
@@ -33,6 +34,12 @@ afterAll(async () => {
 });
 
 const TEN_MB = 10 * 1000 * 1000;
+/** The start of a PNG: its signature, then the IHDR chunk, whose length field holds NUL bytes. */
+const PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+  Buffer.from('IHDR'),
+  garbage(4096, 11),
+]);
 let runs = 0;
 
 /** Writes `content` as an input file and runs the built CLI on it; returns the run and its job's paths. */
@@ -77,6 +84,38 @@ describe('input files the CLI cannot use at all: exit 3, a message, nothing writ
     expect(fetched()).toBe(0);
   });
 
+  it.each<[string, Buffer, string[]]>([
+    ['image.png', PNG, []],
+    ['random.bin', garbage(256 * 1024, 42), []],
+    ['random.txt', garbage(4096, 5), ['--format', 'text']],
+    ['random.csv.gz', gzipSync(garbage(64 * 1024, 6)), []],
+  ])(
+    'a binary file (%s) is not a URL list: one line naming it, nothing written',
+    async (name, bytes, flags) => {
+      const { run, out, fetched } = await runOn(name, bytes, flags);
+      expect(run.code).toBe(EXIT.INPUT);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^fanout: .+ is not a URL list: it looks binary \(.+\); fanout reads UTF-8 text/,
+      );
+      expect(lines[0]).toContain(join(tmp, name));
+      expect(run.stdout).toBe('');
+      expect(existsSync(out)).toBe(false);
+      expect(fetched()).toBe(0);
+    },
+  );
+
+  it('binary bytes on stdin: exit 3, the same line naming stdin', async () => {
+    const out = join(tmp, 'out-stdin-binary');
+    const run = await runCli(['run', '-', '--out', out, '-q'], { stdin: PNG, timeoutMs: 60_000 });
+    expect(run.code).toBe(EXIT.INPUT);
+    expect(run.stderr.trim()).toMatch(
+      /^fanout: stdin is not a URL list: it looks binary \(a NUL byte at byte 8\)/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('binary garbage that starts like gzip is unreadable', async () => {
     const bytes = Buffer.concat([Buffer.from([0x1f, 0x8b]), garbage(64 * 1024, 7)]);
     const { run, out } = await runOn('fake.gz', bytes);
@@ -87,11 +126,10 @@ describe('input files the CLI cannot use at all: exit 3, a message, nothing writ
 });
 
 describe('bad lines are rejected one by one; the good ones still run', () => {
-  it('binary garbage: every line is rejected with its reason, nothing is fetched', async () => {
-    const { run, out, jobId, fetched } = await runOn('garbage.bin', garbage(256 * 1024, 42), [
-      '--format',
-      'text',
-    ]);
+  it('binary garbage after a text start: every garbage line is rejected with its reason', async () => {
+    const start = '# a list whose end got overwritten\n'.repeat(300); // past the 8 KiB the binary check reads
+    const bytes = Buffer.concat([Buffer.from(start), garbage(256 * 1024, 42)]);
+    const { run, out, jobId, fetched } = await runOn('garbage.txt', bytes);
     expect(run.code).toBe(EXIT.COMPLETED_WITH_ERRORS);
     const job = readJob(out, jobId);
     expect(job.results).toEqual([]);
@@ -176,7 +214,7 @@ async function parseAll(data: string, format: 'jsonl' | 'text' | 'csv'): Promise
   const source = (async function* () {
     yield Buffer.from(data);
   })();
-  for await (const event of parseInput(source, { format })) events.push(event);
+  for await (const event of inputEvents(source, { format })) events.push(event);
   return events;
 }
 
@@ -225,7 +263,7 @@ describe('a 10 MB line costs its first 64 KiB, not 10 MB', () => {
     })();
     const before = await settledBytes();
     const events: InputEvent[] = [];
-    for await (const event of parseInput(source, { format: 'text' })) events.push(event);
+    for await (const event of inputEvents(source, { format: 'text' })) events.push(event);
     expect(events.map((e) => (e.kind === 'url' ? e.item.url : e.invalid.code))).toEqual([
       'LINE_TOO_LONG',
       'https://example.com/next',

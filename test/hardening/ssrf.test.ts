@@ -14,9 +14,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AddressPolicy } from '../../lambda/core/address/address-policy.js';
 import { createGuardedLookup } from '../../lambda/core/address/guarded-lookup.js';
 import type { FetchEngine } from '../../lambda/core/fetch/engine.js';
-import { type InputEvent, parseInput } from '../../lambda/core/input/parse-input.js';
+import type { InputEvent } from '../../lambda/core/input/input-event.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
+import { inputEvents } from '../core/input/helpers.js';
 import { ensureCliBuilt, readJob, runCli } from '../helpers/cli-harness.js';
+import { fetchItem } from '../helpers/fetch-engine.js';
 import { type CountingListener, startCountingListener } from './fixtures/counting-listener.js';
 import { EnginePool } from './fixtures/engines.js';
 import { head, type RawServer, startRawServer } from './fixtures/raw-server.js';
@@ -78,7 +80,7 @@ describe('IP literals are blocked by default, in every notation, without a conne
 
   it.each(LITERALS)('%s → BLOCKED_ADDRESS (%s)', async (template, reason) => {
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill(template) });
+    const record = await fetchItem(engine, { line: 1, url: fill(template) });
     expectBlocked(record, before, reason);
     expect(record).toMatchObject({ status: null, attempts: 1, redirects: 0 });
     expect(resolver.asked).toEqual([]);
@@ -106,7 +108,7 @@ describe('names are checked on what they resolve to', () => {
     const resolver = stubResolver({ 'victim.test': answer });
     const engine = pool.make({}, { resolver });
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill('http://victim.test:{port}/') });
+    const record = await fetchItem(engine, { line: 1, url: fill('http://victim.test:{port}/') });
     expectBlocked(record, before, reason);
     expect(record.error?.message).toContain(`address ${address} `);
     expect(resolver.asked).toEqual(['victim.test']);
@@ -125,7 +127,7 @@ describe('names are checked on what they resolve to', () => {
   it.each(MIXED)('mixed answers (%s): the whole host is blocked', async (_what, answer) => {
     const engine = pool.make({ allow: ALLOW_TARGET }, { resolver: stubResolver({ 'mixed.test': answer }) });
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill('http://mixed.test:{port}/') });
+    const record = await fetchItem(engine, { line: 1, url: fill('http://mixed.test:{port}/') });
     expectBlocked(record, before);
   });
 
@@ -133,7 +135,7 @@ describe('names are checked on what they resolve to', () => {
     const resolver = stubResolver({ 'mixed.test': [v4('127.0.0.1')] });
     const engine = pool.make({ allow: ALLOW_TARGET }, { resolver });
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill('http://mixed.test:{port}/') });
+    const record = await fetchItem(engine, { line: 1, url: fill('http://mixed.test:{port}/') });
     expect(record).toMatchObject({ status: 200, error: null });
     expect(listener.connections).toBe(before + 1);
   });
@@ -153,7 +155,7 @@ describe('resolver failures fail closed', () => {
     const resolver = stubResolver({ 'broken.test': answer });
     const engine = pool.make({ allow: ALLOW_TARGET, retries }, { resolver });
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill('http://broken.test:{port}/') });
+    const record = await fetchItem(engine, { line: 1, url: fill('http://broken.test:{port}/') });
     expect(record.error?.code).toBe(code);
     expect(record.attempts).toBe(retries + 1);
     expect(listener.connections).toBe(before);
@@ -163,7 +165,7 @@ describe('resolver failures fail closed', () => {
     const resolver = stubResolver({ 'stalled.test': 'hang' });
     const engine = pool.make({ allow: ALLOW_TARGET, connectTimeoutMs: 200 }, { resolver });
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill('http://stalled.test:{port}/') });
+    const record = await fetchItem(engine, { line: 1, url: fill('http://stalled.test:{port}/') });
     expect(record.error?.code).toBe('CONNECT_TIMEOUT');
     expect(listener.connections).toBe(before);
   });
@@ -175,9 +177,9 @@ describe('DNS rebinding: the socket connects only to the address that was checke
     const resolver = stubResolver({ 'rebind.test': [[v4('127.0.0.1')], [v4('169.254.169.254')]] });
     const engine = pool.make({ allow: ALLOW_TARGET }, { resolver });
     const before = listener.connections;
-    const first = await engine.fetchItem({ line: 1, url: fill('http://rebind.test:{port}/') });
+    const first = await fetchItem(engine, { line: 1, url: fill('http://rebind.test:{port}/') });
     expect(first).toMatchObject({ status: 200, error: null });
-    const second = await engine.fetchItem({ line: 2, url: fill('http://rebind.test:{port}/again') });
+    const second = await fetchItem(engine, { line: 2, url: fill('http://rebind.test:{port}/again') });
     expect(second.error?.code).toBe('BLOCKED_ADDRESS');
     expect(second.error?.message).toContain('169.254.169.254');
     expect(resolver.calls('rebind.test')).toBe(2);
@@ -188,7 +190,7 @@ describe('DNS rebinding: the socket connects only to the address that was checke
     const resolver = stubResolver({ 'rebind.test': [[v4('10.0.0.1')], [v4('127.0.0.1')]] });
     const engine = pool.make({ allow: ALLOW_TARGET, retries: 3 }, { resolver });
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill('http://rebind.test:{port}/') });
+    const record = await fetchItem(engine, { line: 1, url: fill('http://rebind.test:{port}/') });
     expectBlocked(record, before, 'private');
     expect(record.attempts).toBe(1);
     expect(resolver.calls('rebind.test')).toBe(1);
@@ -229,7 +231,7 @@ describe('redirects from an allowed target are checked hop by hop', () => {
 
   it.each(BLOCKED_HOPS)('→ %s is BLOCKED_ADDRESS, the hop not connected', async (location) => {
     const before = { connections: listener.connections, hops: target.requests.length };
-    const record = await engine.fetchItem({ line: 1, url: start(location) });
+    const record = await fetchItem(engine, { line: 1, url: start(location) });
     expectBlocked(record, before.connections);
     expect(record).toMatchObject({ status: 302, redirects: 1 });
     // The allowed first hop was served; nothing after it reached the target either.
@@ -245,13 +247,13 @@ describe('redirects from an allowed target are checked hop by hop', () => {
     ['dict://127.0.0.1:{port}/info'],
   ])('→ %s is BAD_REDIRECT, nothing connected', async (location) => {
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: start(location) });
+    const record = await fetchItem(engine, { line: 1, url: start(location) });
     expect(record.error?.code).toBe('BAD_REDIRECT');
     expect(listener.connections).toBe(before);
   });
 
   it('control: a redirect to another allowed URL is followed', async () => {
-    const record = await engine.fetchItem({ line: 1, url: start('http://allowed.test:{target}/landing') });
+    const record = await fetchItem(engine, { line: 1, url: start('http://allowed.test:{target}/landing') });
     expect(record).toMatchObject({ status: 200, redirects: 1, error: null });
     expect(record.finalUrl).toBe(fill('http://allowed.test:{target}/landing'));
   });
@@ -293,13 +295,13 @@ describe('https → http redirects', () => {
     ['http://meta.test/latest/meta-data/'],
   ])('https → %s is BLOCKED_ADDRESS, the hop not connected', async (location) => {
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: start(location) });
+    const record = await fetchItem(engine, { line: 1, url: start(location) });
     expectBlocked(record, before);
     expect(record).toMatchObject({ status: 302, redirects: 1 });
   });
 
   it('https → http to an allowed target is followed, and the record names the http URL', async () => {
-    const record = await engine.fetchItem({ line: 1, url: start('http://allowed.test:{target}/plain') });
+    const record = await fetchItem(engine, { line: 1, url: start('http://allowed.test:{target}/plain') });
     expect(record).toMatchObject({ status: 200, redirects: 1, error: null });
     expect(record.finalUrl).toBe(fill('http://allowed.test:{target}/plain'));
   });
@@ -319,7 +321,7 @@ describe('userinfo and parser tricks', () => {
     const resolver = refusingResolver();
     const engine = pool.make({}, { resolver });
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill(template) });
+    const record = await fetchItem(engine, { line: 1, url: fill(template) });
     expectBlocked(record, before);
     expect(resolver.asked).toEqual([]);
   });
@@ -335,7 +337,7 @@ describe('userinfo and parser tricks', () => {
     const resolver = stubResolver({ 'example.com': [v4('127.0.0.1')] });
     const engine = pool.make({ allow: ALLOW_TARGET }, { resolver });
     const before = { connections: listener.connections, requests: target.requests.length };
-    const record = await engine.fetchItem({ line: 1, url: fill(template) });
+    const record = await fetchItem(engine, { line: 1, url: fill(template) });
     expect(record).toMatchObject({ status: 200, error: null });
     expect(resolver.asked).toEqual(['example.com']);
     const seen = target.requests.slice(before.requests);
@@ -351,7 +353,7 @@ describe('only http and https', () => {
   it.each(OTHER_SCHEMES)('the engine records %s as INVALID_URL without connecting', async (template) => {
     const engine = pool.make({ allowPrivate: true }, { resolver: refusingResolver() });
     const before = listener.connections;
-    const record = await engine.fetchItem({ line: 1, url: fill(template) });
+    const record = await fetchItem(engine, { line: 1, url: fill(template) });
     expect(record.error?.code).toBe('INVALID_URL');
     expect(record.error?.message).toMatch(/http and https only/);
     expect(listener.connections).toBe(before);
@@ -362,7 +364,7 @@ describe('only http and https', () => {
     const source = (async function* () {
       yield Buffer.from(`${fill(template)}\n`);
     })();
-    for await (const event of parseInput(source, { format: 'text' })) events.push(event);
+    for await (const event of inputEvents(source, { format: 'text' })) events.push(event);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ kind: 'invalid', invalid: { line: 1, code: 'UNSUPPORTED_SCHEME' } });
   });

@@ -2,7 +2,7 @@ import { createHash, type Hash, hash } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { BodyMode } from '../defaults.js';
-import { FetchError } from '../errors.js';
+import { BodyTooLargeError, FetchError } from '../errors.js';
 
 /** What was kept of a response body. */
 export interface BodyOutcome {
@@ -86,10 +86,6 @@ export function decodersFor(contentEncoding: string | string[] | undefined): rea
   return decoders;
 }
 
-function tooLarge(max: number): FetchError {
-  return new FetchError('BODY_TOO_LARGE', `body exceeds ${max} bytes`);
-}
-
 type Done = (err: Error | null, outcome?: BodyOutcome) => void;
 
 /**
@@ -122,8 +118,8 @@ export class BodyReader {
     private readonly limits: BodyLimits,
     private readonly flow: BodyFlow,
   ) {
-    const declared = headers['content-length'];
-    if (declared !== undefined && Number(declared) > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
+    const declared = Number(headers['content-length']);
+    if (declared > limits.maxBodyBytes) throw new BodyTooLargeError(limits.maxBodyBytes, declared, true);
     this.keepCap =
       limits.mode === 'store' ? limits.maxBodyBytes : limits.mode === 'inline' ? limits.inlineMaxBytes : 0;
     this.decoders = decodersFor(headers['content-encoding']);
@@ -138,7 +134,7 @@ export class BodyReader {
       this.consume(chunk);
       return;
     }
-    if (this.wireBytes > this.limits.maxBodyBytes) throw tooLarge(this.limits.maxBodyBytes);
+    if (this.wireBytes > this.limits.maxBodyBytes) throw this.tooLarge();
     if (this.failure) throw this.failure;
     if (!first.write(chunk) && !this.draining) {
       this.draining = true;
@@ -188,7 +184,7 @@ export class BodyReader {
   private consume(chunk: Buffer): void {
     this.bytes += chunk.length;
     const max = this.limits.maxBodyBytes;
-    if (this.bytes > max || this.wireBytes > max) throw tooLarge(max);
+    if (this.bytes > max || this.wireBytes > max) throw this.tooLarge();
     if (this.limits.mode !== 'none') {
       if (this.hash) this.hash.update(chunk);
       else if (this.first === null) this.first = chunk;
@@ -204,6 +200,10 @@ export class BodyReader {
       this.keep.push(part);
       this.kept += part.length;
     }
+  }
+
+  private tooLarge(): BodyTooLargeError {
+    return new BodyTooLargeError(this.limits.maxBodyBytes, this.bytes, false);
   }
 
   /** A decoder failed or the decoded body passed the cap. */

@@ -1,15 +1,18 @@
 import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
 import type { JobOptions } from '../defaults.js';
-import { BlockedAddressError, FetchError } from '../errors.js';
+import { BlockedAddressError, BodyTooLargeError, type FetchError } from '../errors.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { ACCEPT_ENCODING, type BodyLimits, type BodyOutcome, BodyReader } from './body-reader.js';
+import { type FirstAttempt, type ItemFetcher, scheduleChunk } from './chunk-scheduler.js';
 import { type AbandonedTally, Exchange, type ResponsePlanner } from './exchange.js';
 import { isoTime } from './iso-time.js';
-import { ConcurrencyLimiter, type Release, type SlotTicket, type SlotWaiter } from './limiter.js';
+import { ConcurrencyLimiter, type Release } from './limiter.js';
 import { OriginClients } from './origin-clients.js';
-import { decideRetry, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
-import { DeadlineList, UrlRun } from './url-run.js';
+import { nextHop, redirectLocation } from './redirect-policy.js';
+import { isRetryableStatus, RetryPolicy } from './retry-policy.js';
+import { parseTarget } from './target-url.js';
+import { DeadlineList, RunsBySignal, UrlRun } from './url-run.js';
 
 /** Options the engine reads: a job's options (see defaults.ts). */
 export type EngineOptions = Pick<
@@ -44,8 +47,6 @@ export interface EngineSettings {
   random?: () => number;
 }
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-
 /** What an attempt's response asked for, decided when its headers arrived. */
 interface AttemptPlan {
   /** A redirect to follow (the Location header). */
@@ -58,29 +59,28 @@ interface AttemptPlan {
 
 /**
  * Fetches URLs with bounded concurrency over keep-alive connections: retries with
- * backoff, redirects followed by hand (each hop re-checked), timeouts, body caps.
- * `fetchItem` never throws for anything a URL or its server does: every item gets
- * exactly one record.
+ * backoff (retry-policy.ts), redirects followed by hand, each hop re-checked
+ * (redirect-policy.ts), timeouts, body caps. The chunk scheduler (chunk-scheduler.ts)
+ * runs a chunk's items with the limiter; this file is one URL's fetch. `fetchAll` never
+ * throws for anything a URL or its server does: every item gets exactly one record.
  */
-export class FetchEngine {
+export class FetchEngine implements ItemFetcher {
   readonly limiter: ConcurrencyLimiter;
   private readonly policy: AddressPolicy;
+  private readonly retry: RetryPolicy;
   private readonly connections: OriginClients;
   private readonly options: EngineOptions;
   private readonly headers: Record<string, string>;
   private readonly limits: BodyLimits;
-  /** The runs each cancellation signal stops, so a signal carries one listener, not one per URL. */
-  private readonly runsBySignal = new WeakMap<AbortSignal, Set<UrlRun>>();
+  private readonly cancels = new RunsBySignal();
   private readonly tally: AbandonedTally = { abandoned: 0 };
   private readonly deadlines: DeadlineList;
-  /** The signal looked up last, and its runs: a chunk's URLs share one. */
-  private lastSignal: AbortSignal | undefined;
-  private lastRuns: Set<UrlRun> | undefined;
 
   constructor(private readonly settings: EngineSettings) {
     this.options = settings.options;
     this.policy = new AddressPolicy({ allowPrivate: this.options.allowPrivate, allow: this.options.allow });
     this.limiter = new ConcurrencyLimiter(this.options.concurrency, this.options.perHost);
+    this.retry = new RetryPolicy({ ...this.options, random: settings.random });
     this.deadlines = new DeadlineList(this.options.timeoutMs);
     this.connections = new OriginClients({
       policy: this.policy,
@@ -100,23 +100,17 @@ export class FetchEngine {
   }
 
   /**
-   * Fetches every item of a chunk; records come back in item order. An item waiting
-   * for its first slot is a small queue entry, not a fetch under way: a chunk of
-   * thousands holds no promise, timer or record per waiting URL.
+   * Fetches every item of a chunk; records come back in item order. `signal` cancels:
+   * what has not finished gets code CANCELLED.
    */
   fetchAll(items: readonly InputItem[], signal?: AbortSignal): Promise<ResultRecord[]> {
-    return new ChunkFetch(this, items, signal).promise;
-  }
-
-  /** Fetches one item and returns its record; `signal` cancels (code CANCELLED). */
-  fetchItem(item: InputItem, signal?: AbortSignal): Promise<ResultRecord> {
-    return this.fetchOne(item, signal);
+    return scheduleChunk(this, items, signal);
   }
 
   /**
    * An item's target when it may queue for a slot: a valid http(s) URL whose IP
    * literal, if any, is allowed. null when it needs no slot (fetchOne then records why,
-   * or records the cancellation). For ChunkFetch.
+   * or records the cancellation). For the chunk scheduler.
    */
   targetOf(item: InputItem, signal: AbortSignal | undefined): URL | null {
     if (signal?.aborted) return null;
@@ -129,18 +123,20 @@ export class FetchEngine {
     }
   }
 
-  /** Fetches one item; `first` is its first attempt's target and slot, when ChunkFetch got them. */
+  /** Fetches one item, for the chunk scheduler; `first` is its first attempt's target and slot, when it got them. */
   async fetchOne(item: InputItem, signal?: AbortSignal, first?: FirstAttempt): Promise<ResultRecord> {
     const createdAt = Date.now();
     const record = blankRecord(item, '');
     const run = new UrlRun(this.deadlines);
-    const runs = signal ? this.runsOf(signal) : undefined;
+    const runs = signal ? this.cancels.runsOf(signal) : undefined;
     if (signal?.aborted) run.cancel();
     else runs?.add(run);
     try {
       await this.fetchInto(record, item.url, run, first);
     } catch (err) {
-      record.error = errorOf(run.classify(err, item.url));
+      const failure = run.classify(err, item.url);
+      record.error = errorOf(failure);
+      if (failure instanceof BodyTooLargeError) record.bytes = failure.bytes;
     } finally {
       runs?.delete(run);
       run.dispose();
@@ -155,27 +151,6 @@ export class FetchEngine {
     // A request abandoned while connecting would hold close() until its connect ends.
     if (this.tally.abandoned > 0) await this.connections.destroy();
     else await this.connections.close();
-  }
-
-  private runsOf(signal: AbortSignal): Set<UrlRun> {
-    if (signal === this.lastSignal && this.lastRuns) return this.lastRuns;
-    let runs = this.runsBySignal.get(signal);
-    if (!runs) {
-      const set = new Set<UrlRun>();
-      runs = set;
-      this.runsBySignal.set(signal, set);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const run of set) run.cancel();
-          set.clear();
-        },
-        { once: true },
-      );
-    }
-    this.lastSignal = signal;
-    this.lastRuns = runs;
-    return runs;
   }
 
   private async fetchInto(
@@ -213,16 +188,15 @@ export class FetchEngine {
         if (exchange?.responded) throw err;
         const failure = run.classify(err, current.href);
         if (failure.code === 'RESOURCE_EXHAUSTED') this.limiter.backOff();
-        const decision = failure.retryable ? this.retryDecision(record.attempts, null, run) : null;
+        const decision = failure.retryable
+          ? this.retry.afterFailure(record.attempts, run.remainingMs())
+          : null;
         if (!decision?.retry) throw failure;
         await run.pause(decision.delayMs);
         continue;
       }
       if (plan.redirect !== null) {
-        if (record.redirects >= o.maxRedirects) {
-          throw new FetchError('TOO_MANY_REDIRECTS', `more than ${o.maxRedirects} redirects`);
-        }
-        current = parseTarget(plan.redirect, 'BAD_REDIRECT', current);
+        current = nextHop(plan.redirect, current, record.redirects, o.maxRedirects);
         record.redirects += 1;
         record.attempts -= 1;
         continue;
@@ -267,18 +241,16 @@ export class FetchEngine {
       record.status = status;
       record.finalUrl = url.href;
       record.contentType = headerValue(headers['content-type']);
-      const location = headerValue(headers.location);
-      if (REDIRECT_STATUSES.has(status) && location !== null) {
-        plan.redirect = location;
-        return 'discard';
-      }
+      plan.redirect = redirectLocation(status, headerValue(headers.location));
+      if (plan.redirect !== null) return 'discard';
       if (isRetryableStatus(status)) {
-        const decision = this.retryDecision(record.attempts, parseRetryAfter(headers['retry-after']), run);
+        const remainingMs = run.remainingMs();
+        const decision = this.retry.afterStatus(status, record.attempts, headers['retry-after'], remainingMs);
         if (decision.retry) {
           plan.retryDelayMs = decision.delayMs;
           return 'discard';
         }
-        plan.statusFailure = statusFailure(status, record.attempts, decision.reason);
+        plan.statusFailure = decision.failure;
       }
       return new BodyReader(headers, this.limits, flow);
     };
@@ -317,20 +289,6 @@ export class FetchEngine {
     if (reason !== null) throw new BlockedAddressError(ip, reason, url.href);
   }
 
-  private retryDecision(attempt: number, retryAfterMs: number | null, run: UrlRun) {
-    const o = this.options;
-    return decideRetry({
-      attempt,
-      retries: o.retries,
-      retryAfterMs,
-      maxRetryAfterMs: o.maxRetryAfterMs,
-      backoffBaseMs: o.backoffBaseMs,
-      backoffMaxMs: o.backoffMaxMs,
-      remainingMs: run.remainingMs(),
-      random: this.settings.random,
-    });
-  }
-
   /** Puts what the body mode keeps into the record; for mode 'store', the write to the store. */
   private keepBody(record: ResultRecord, body: BodyOutcome): Promise<void> | undefined {
     record.bytes = body.bytes;
@@ -345,125 +303,6 @@ export class FetchEngine {
     }
     return undefined;
   }
-}
-
-/** A first attempt's target and slot, taken before the fetch began. */
-interface FirstAttempt {
-  url: URL;
-  release: Release;
-}
-
-/** An item of a chunk waiting for its first slot. */
-class QueuedItem implements SlotWaiter {
-  ticket: SlotTicket | null = null;
-
-  constructor(
-    private readonly chunk: ChunkFetch,
-    readonly index: number,
-    readonly url: URL,
-  ) {}
-
-  granted(release: Release): void {
-    this.chunk.started(this, release);
-  }
-}
-
-/** One fetchAll call: starts every item, queues those without a slot, gathers the records. */
-class ChunkFetch {
-  readonly promise: Promise<ResultRecord[]>;
-  private readonly records: ResultRecord[];
-  private remaining: number;
-  private resolve!: (records: ResultRecord[]) => void;
-  /** Items still waiting for their first slot. */
-  private readonly waiting = new Set<QueuedItem>();
-  private readonly onAbort: (() => void) | undefined;
-
-  constructor(
-    private readonly engine: FetchEngine,
-    private readonly items: readonly InputItem[],
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    this.records = new Array<ResultRecord>(items.length);
-    this.remaining = items.length;
-    this.promise = new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-    if (this.remaining === 0) {
-      this.resolve(this.records);
-      return;
-    }
-    if (signal && !signal.aborted) {
-      this.onAbort = () => this.cancelWaiting();
-      signal.addEventListener('abort', this.onAbort, { once: true });
-    }
-    for (let index = 0; index < items.length; index += 1) {
-      const item = items[index] as InputItem;
-      const url = engine.targetOf(item, signal);
-      if (url === null) {
-        this.collect(index, engine.fetchOne(item, signal));
-        continue;
-      }
-      const release = engine.limiter.tryAcquire(url.hostname);
-      if (release) {
-        this.collect(index, engine.fetchOne(item, signal, { url, release }));
-        continue;
-      }
-      const waiter = new QueuedItem(this, index, url);
-      this.waiting.add(waiter);
-      waiter.ticket = engine.limiter.enqueue(url.hostname, waiter);
-    }
-  }
-
-  started(waiter: QueuedItem, release: Release): void {
-    this.waiting.delete(waiter);
-    const item = this.items[waiter.index] as InputItem;
-    this.collect(waiter.index, this.engine.fetchOne(item, this.signal, { url: waiter.url, release }));
-  }
-
-  private collect(index: number, fetching: Promise<ResultRecord>): void {
-    fetching.then((record) => {
-      this.records[index] = record;
-      this.remaining -= 1;
-      if (this.remaining > 0) return;
-      if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
-      this.resolve(this.records);
-    });
-  }
-
-  /** The job was cancelled: items still waiting for a slot end now, as CANCELLED. */
-  private cancelWaiting(): void {
-    for (const waiter of this.waiting) {
-      if (!waiter.ticket?.cancel()) continue;
-      this.collect(waiter.index, this.engine.fetchOne(this.items[waiter.index] as InputItem, this.signal));
-    }
-    this.waiting.clear();
-  }
-}
-
-function parseTarget(text: string, code: 'INVALID_URL' | 'BAD_REDIRECT', base?: URL): URL {
-  let url: URL;
-  try {
-    url = new URL(text, base);
-  } catch {
-    throw new FetchError(code, `not a valid URL: ${text.slice(0, 200)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new FetchError(code, `scheme ${url.protocol} is not allowed (http and https only)`);
-  }
-  return url;
-}
-
-function statusFailure(
-  status: number,
-  attempts: number,
-  reason: 'exhausted' | 'deadline' | 'retry-after-too-long',
-): string {
-  const why = {
-    exhausted: `after ${attempts} attempts`,
-    deadline: 'and no time left for another attempt',
-    'retry-after-too-long': 'with a Retry-After longer than allowed',
-  }[reason];
-  return `HTTP ${status} ${why}`;
 }
 
 function headerValue(value: string | string[] | undefined): string | null {

@@ -237,18 +237,6 @@ export class ConcurrencyLimiter {
     };
   }
 
-  /** Waits for a slot for `host`; resolves to the function that gives it back (call it once). */
-  acquire(host: string, signal?: AbortSignal): Promise<Release> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const release = this.tryAcquire(host);
-    if (release) return Promise.resolve(release);
-    const wait = this.wait(host);
-    if (!signal) return wait.granted;
-    const onAbort = () => wait.cancel(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    return wait.granted.finally(() => signal.removeEventListener('abort', onAbort));
-  }
-
   /** A ticket that holds its host slot now waits for (or takes) a global one. */
   queueGlobal(ticket: Ticket): void {
     if (this.global.tryTake()) ticket.grant();

@@ -1,6 +1,13 @@
+/**
+ * undici's private paths, pinned: the two deep imports below skip undici's index, which
+ * loads fetch, WebSocket, caches and mocks too (~80 ms of start-up a run would pay
+ * before its first request); these two modules are all we use. Private paths may move
+ * in any release, so package.json pins undici exactly ("8.13.1", not "^") and
+ * test/core/fetch/origin-clients.test.ts fails on any other version, and checks that
+ * the modules are the public `Client` and `buildConnector`. To upgrade: check these
+ * imports and undici-modules.d.ts against the new release, then move both pins.
+ */
 import type { Client, Dispatcher } from 'undici';
-// Deep imports, as undici's index loads fetch, WebSocket, caches and mocks too: ~80 ms
-// of start-up a run would pay before its first request. These two modules are all we use.
 import buildConnector from 'undici/lib/core/connect.js';
 import UndiciClient from 'undici/lib/dispatcher/client.js';
 import type { AddressPolicy } from '../address/address-policy.js';

@@ -1,4 +1,4 @@
-/** Pure retry decisions: which responses to retry, how long to wait. */
+/** Pure retry decisions: which failures and responses to retry, how long to wait. */
 
 /** 408, 429 and every 5xx are worth another attempt. */
 export function isRetryableStatus(status: number): boolean {
@@ -57,4 +57,70 @@ export function decideRetry(input: {
   }
   if (delayMs >= input.remainingMs) return { retry: false, reason: 'deadline' };
   return { retry: true, delayMs };
+}
+
+/** The job options a retry decision reads (see defaults.ts). */
+export interface RetrySettings {
+  retries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  maxRetryAfterMs: number;
+  /** Jitter source, for tests. @default Math.random */
+  random?: (() => number) | undefined;
+}
+
+/** What a response's status asks for: another attempt after `delayMs`, or a final HTTP_STATUS failure. */
+export type StatusDecision = { retry: true; delayMs: number } | { retry: false; failure: string };
+
+/** A job's retry rules: whether a failed attempt or a retryable status gets another attempt. */
+export class RetryPolicy {
+  constructor(private readonly settings: RetrySettings) {}
+
+  /** After attempt number `attempt` failed with a retryable error, with `remainingMs` of the URL's budget left. */
+  afterFailure(attempt: number, remainingMs: number): RetryDecision {
+    return this.decide(attempt, null, remainingMs);
+  }
+
+  /**
+   * After attempt number `attempt` got a retryable `status` (isRetryableStatus): the
+   * retry, or the record's HTTP_STATUS message.
+   */
+  afterStatus(
+    status: number,
+    attempt: number,
+    retryAfter: string | string[] | undefined,
+    remainingMs: number,
+  ): StatusDecision {
+    const decision = this.decide(attempt, parseRetryAfter(retryAfter), remainingMs);
+    if (decision.retry) return decision;
+    return { retry: false, failure: statusFailure(status, attempt, decision.reason) };
+  }
+
+  private decide(attempt: number, retryAfterMs: number | null, remainingMs: number): RetryDecision {
+    const s = this.settings;
+    return decideRetry({
+      attempt,
+      retries: s.retries,
+      retryAfterMs,
+      maxRetryAfterMs: s.maxRetryAfterMs,
+      backoffBaseMs: s.backoffBaseMs,
+      backoffMaxMs: s.backoffMaxMs,
+      remainingMs,
+      random: s.random,
+    });
+  }
+}
+
+/** The HTTP_STATUS message of a retryable status that gets no more attempts. */
+export function statusFailure(
+  status: number,
+  attempts: number,
+  reason: Extract<RetryDecision, { retry: false }>['reason'],
+): string {
+  const why = {
+    exhausted: `after ${attempts} attempts`,
+    deadline: 'and no time left for another attempt',
+    'retry-after-too-long': 'with a Retry-After longer than allowed',
+  }[reason];
+  return `HTTP ${status} ${why}`;
 }

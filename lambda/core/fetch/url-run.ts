@@ -181,3 +181,36 @@ export class UrlRun {
     interrupt?.(STOPPED);
   }
 }
+
+/**
+ * The runs each cancellation signal stops, so a signal carries one listener, not one
+ * per URL: its abort cancels every run registered under it.
+ */
+export class RunsBySignal {
+  private readonly bySignal = new WeakMap<AbortSignal, Set<UrlRun>>();
+  /** The signal looked up last, and its runs: a chunk's URLs share one. */
+  private lastSignal: AbortSignal | undefined;
+  private lastRuns: Set<UrlRun> | undefined;
+
+  /** The runs `signal` cancels; add a run while it is under way, delete it when done. */
+  runsOf(signal: AbortSignal): Set<UrlRun> {
+    if (signal === this.lastSignal && this.lastRuns) return this.lastRuns;
+    let runs = this.bySignal.get(signal);
+    if (!runs) {
+      const set = new Set<UrlRun>();
+      runs = set;
+      this.bySignal.set(signal, set);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const run of set) run.cancel();
+          set.clear();
+        },
+        { once: true },
+      );
+    }
+    this.lastSignal = signal;
+    this.lastRuns = runs;
+    return runs;
+  }
+}

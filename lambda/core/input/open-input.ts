@@ -1,5 +1,5 @@
 /**
- * Byte sources for parseInput: a file or stdin, checked before any work, and the gzip
+ * Byte sources for parseInputBatches: a file or stdin, checked before any work, and the gzip
  * sniffing that lets any source be compressed or not.
  */
 import { access, constants, open, stat } from 'node:fs/promises';

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOptions } from '../../../lambda/core/defaults.js';
 import { FetchEngine } from '../../../lambda/core/fetch/engine.js';
 import { resolveOptions } from '../../../lambda/core/options.js';
+import { fetchItem } from '../../helpers/fetch-engine.js';
 import { loopbackResolver, startTargetServer, type TargetServer } from '../../helpers/target-server.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -147,7 +148,9 @@ beforeAll(async () => {
         .end(gzipSync('small and fine')),
     '/bad-gzip': (_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end('this is not gzip'),
     '/slow': async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 40));
+      // Held until the engine has had its 6 global slots busy at once (or 5 s passed), so
+      // "the caps are reached" does not depend on how fast this machine is.
+      await until(() => server.maxInFlight >= 6, 5000);
       res.end('slow');
     },
   });
@@ -156,9 +159,14 @@ afterAll(() => server.close());
 
 const item = (path: string, line = 1) => ({ line, url: server.url(path) });
 
+/** Resolves once `check` holds, polling every 5 ms; gives up after `limitMs` (the test's assertions then say what went wrong). */
+async function until(check: () => boolean, limitMs: number): Promise<void> {
+  for (let waited = 0; waited < limitMs && !check(); waited += 5) await new Promise((r) => setTimeout(r, 5));
+}
+
 describe('successful fetches', () => {
   it('records status, content type, bytes and sha256 of the body', async () => {
-    const r = await engine().fetchItem(item('/ok'));
+    const r = await fetchItem(engine(), item('/ok'));
     expect(r).toMatchObject({
       status: 200,
       contentType: 'text/plain',
@@ -172,17 +180,17 @@ describe('successful fetches', () => {
   });
 
   it('sends the configured User-Agent', async () => {
-    const r = await engine({ userAgent: 'fanout-test/1.0', body: 'inline' }).fetchItem(item('/ua'));
+    const r = await fetchItem(engine({ userAgent: 'fanout-test/1.0', body: 'inline' }), item('/ua'));
     expect(r.body).toBe('fanout-test/1.0');
   });
 
   it('keeps the caller id and metadata', async () => {
-    const r = await engine().fetchItem({ line: 7, url: server.url('/ok'), id: 'x1', meta: { team: 'a' } });
+    const r = await fetchItem(engine(), { line: 7, url: server.url('/ok'), id: 'x1', meta: { team: 'a' } });
     expect(r).toMatchObject({ line: 7, id: 'x1', meta: { team: 'a' } });
   });
 
   it('records a 404 as a response, not an error, and does not retry it', async () => {
-    const r = await engine().fetchItem(item('/404'));
+    const r = await fetchItem(engine(), item('/404'));
     expect(r).toMatchObject({ status: 404, error: null, attempts: 1 });
   });
 });
@@ -194,29 +202,30 @@ describe('timeouts', () => {
       resolver: () => new Promise(() => {}),
     });
     engines.push(e);
-    const r = await e.fetchItem({ line: 1, url: `http://stalled.test:${server.port}/ok` });
+    const r = await fetchItem(e, { line: 1, url: `http://stalled.test:${server.port}/ok` });
     expect(r.error?.code).toBe('CONNECT_TIMEOUT');
   });
 
   it('headers timeout', async () => {
-    const r = await engine({ headersTimeoutMs: 200, retries: 0 }).fetchItem(item('/never'));
+    const r = await fetchItem(engine({ headersTimeoutMs: 200, retries: 0 }), item('/never'));
     expect(r.error?.code).toBe('HEADERS_TIMEOUT');
     expect(r.status).toBeNull();
   });
 
   it('body timeout after headers', async () => {
-    const r = await engine({ bodyTimeoutMs: 200, retries: 0 }).fetchItem(item('/headers-then-silence'));
+    const r = await fetchItem(engine({ bodyTimeoutMs: 200, retries: 0 }), item('/headers-then-silence'));
     expect(r.error?.code).toBe('BODY_TIMEOUT');
     expect(r.status).toBe(200);
   });
 
   it('total deadline on a body that trickles faster than the body timeout', async () => {
-    const r = await engine({ timeoutMs: 400, bodyTimeoutMs: 2000, retries: 0 }).fetchItem(item('/trickle'));
+    const r = await fetchItem(engine({ timeoutMs: 400, bodyTimeoutMs: 2000, retries: 0 }), item('/trickle'));
     expect(r.error?.code).toBe('DEADLINE');
   });
 
   it('the deadline covers retries too', async () => {
-    const r = await engine({ timeoutMs: 300, headersTimeoutMs: 200, retries: 5, backoffBaseMs: 1 }).fetchItem(
+    const r = await fetchItem(
+      engine({ timeoutMs: 300, headersTimeoutMs: 200, retries: 5, backoffBaseMs: 1 }),
       item('/never'),
     );
     expect(['DEADLINE', 'HEADERS_TIMEOUT']).toContain(r.error?.code);
@@ -234,8 +243,11 @@ describe('timeouts', () => {
 
   it('a cancelled signal records CANCELLED', async () => {
     const controller = new AbortController();
-    const pending = engine({ retries: 0 }).fetchItem(item('/never'), controller.signal);
-    setTimeout(() => controller.abort(), 50);
+    const hitsBefore = server.hits('/never');
+    const pending = fetchItem(engine({ retries: 0 }), item('/never'), controller.signal);
+    // Cancelled once the request is under way (the server has it), not after a guessed delay.
+    await until(() => server.hits('/never') > hitsBefore, 5000);
+    controller.abort();
     const r = await pending;
     expect(r.error?.code).toBe('CANCELLED');
   });
@@ -243,24 +255,24 @@ describe('timeouts', () => {
 
 describe('retries', () => {
   it('retries 5xx and succeeds', async () => {
-    const r = await engine({ retries: 3 }).fetchItem(item('/flaky-503?a'));
+    const r = await fetchItem(engine({ retries: 3 }), item('/flaky-503?a'));
     expect(r).toMatchObject({ status: 200, attempts: 3, error: null });
   });
 
   it('gives up after the retries with HTTP_STATUS', async () => {
     const before = server.hits('/always-500');
-    const r = await engine({ retries: 2 }).fetchItem(item('/always-500'));
+    const r = await fetchItem(engine({ retries: 2 }), item('/always-500'));
     expect(r).toMatchObject({ status: 500, attempts: 3, error: { code: 'HTTP_STATUS' } });
     expect(server.hits('/always-500') - before).toBe(3);
   });
 
   it('retries 408', async () => {
-    const r = await engine().fetchItem(item('/408?a'));
+    const r = await fetchItem(engine(), item('/408?a'));
     expect(r).toMatchObject({ status: 200, attempts: 2 });
   });
 
   it('honours Retry-After: the server sees the retry no sooner than asked', async () => {
-    const r = await engine({ retries: 1 }).fetchItem(item('/429-retry-after?a'));
+    const r = await fetchItem(engine({ retries: 1 }), item('/429-retry-after?a'));
     expect(r).toMatchObject({ status: 200, attempts: 2 });
     const seen = server.requests.filter((q) => q.path === '/429-retry-after');
     const [first, second] = seen.slice(-2);
@@ -268,51 +280,51 @@ describe('retries', () => {
   });
 
   it('a Retry-After beyond the bound ends the URL instead of waiting', async () => {
-    const r = await engine({ retries: 3, maxRetryAfterMs: 5000 }).fetchItem(item('/429-long'));
+    const r = await fetchItem(engine({ retries: 3, maxRetryAfterMs: 5000 }), item('/429-long'));
     expect(r).toMatchObject({ status: 429, attempts: 1, error: { code: 'HTTP_STATUS' } });
     expect(r.error?.message).toMatch(/Retry-After/);
   });
 
   it('retries a connection reset', async () => {
-    const r = await engine().fetchItem(item('/reset-once?a'));
+    const r = await fetchItem(engine(), item('/reset-once?a'));
     expect(r).toMatchObject({ status: 200, attempts: 2, error: null });
   });
 
   it('a reset on every attempt ends as CONNECTION_RESET after all attempts', async () => {
-    const r = await engine({ retries: 2 }).fetchItem(item('/reset-always'));
+    const r = await fetchItem(engine({ retries: 2 }), item('/reset-always'));
     expect(r).toMatchObject({ attempts: 3, error: { code: 'CONNECTION_RESET' } });
   });
 
   it('a reset mid-body is an error, never a short success', async () => {
-    const r = await engine({ retries: 0 }).fetchItem(item('/reset-mid-body'));
+    const r = await fetchItem(engine({ retries: 0 }), item('/reset-mid-body'));
     expect(r.error?.code).toBe('CONNECTION_RESET');
   });
 
   it('connection refused is retried, then recorded', async () => {
-    const r = await engine({ retries: 1 }).fetchItem({ line: 1, url: 'http://127.0.0.1:1/' });
+    const r = await fetchItem(engine({ retries: 1 }), { line: 1, url: 'http://127.0.0.1:1/' });
     expect(r).toMatchObject({ attempts: 2, error: { code: 'CONNECTION_REFUSED' } });
   });
 });
 
 describe('redirects', () => {
   it('follows a chain within the limit', async () => {
-    const r = await engine({ maxRedirects: 5 }).fetchItem(item('/redirect-chain?n=5'));
+    const r = await fetchItem(engine({ maxRedirects: 5 }), item('/redirect-chain?n=5'));
     expect(r).toMatchObject({ status: 200, redirects: 5, attempts: 1, error: null });
     expect(r.finalUrl).toBe(server.url('/redirect-chain?n=0'));
   });
 
   it('stops past the limit', async () => {
-    const r = await engine({ maxRedirects: 3 }).fetchItem(item('/redirect-chain?n=4'));
+    const r = await fetchItem(engine({ maxRedirects: 3 }), item('/redirect-chain?n=4'));
     expect(r.error?.code).toBe('TOO_MANY_REDIRECTS');
   });
 
   it('stops a loop', async () => {
-    const r = await engine({ maxRedirects: 10 }).fetchItem(item('/loop-a'));
+    const r = await fetchItem(engine({ maxRedirects: 10 }), item('/loop-a'));
     expect(r).toMatchObject({ redirects: 10, error: { code: 'TOO_MANY_REDIRECTS' } });
   });
 
   it('303 is followed', async () => {
-    const r = await engine().fetchItem(item('/303'));
+    const r = await fetchItem(engine(), item('/303'));
     expect(r).toMatchObject({ status: 200, redirects: 1 });
   });
 
@@ -321,64 +333,78 @@ describe('redirects', () => {
     ['/to-metadata', 'BLOCKED_ADDRESS'],
     ['/to-decimal-loopback', 'BLOCKED_ADDRESS'],
   ])('re-checks each hop: %s → %s', async (path, code) => {
-    const r = await engine().fetchItem(item(path));
+    const r = await fetchItem(engine(), item(path));
     expect(r.error?.code).toBe(code);
   });
 });
 
 describe('body cap', () => {
+  const CAP = 1024 * 1024;
+
   it.each([
-    ['/big-declared', 'with Content-Length'],
     ['/big-chunked', 'without Content-Length'],
     ['/endless', 'an endless body'],
     ['/gzip-bomb', 'a gzip bomb'],
     ['/br-bomb', 'a brotli bomb'],
     ['/deflate-bomb', 'a deflate bomb'],
-  ])('%s (%s) stops at the cap', async (path) => {
-    const r = await engine({ maxBodyBytes: 1024 * 1024, retries: 0 }).fetchItem(item(path));
+  ])('%s (%s) stops at the cap; bytes counts the decoded bytes read', async (path) => {
+    const r = await fetchItem(engine({ maxBodyBytes: CAP, retries: 0 }), item(path));
     expect(r.error?.code).toBe('BODY_TOO_LARGE');
-    expect(r.bytes).toBe(0);
+    // Read until the chunk that passed the cap: more than the cap, by less than a chunk.
+    expect(r.bytes).toBeGreaterThan(CAP);
+    expect(r.bytes).toBeLessThan(CAP + 256 * 1024);
+    expect(r.error?.message).toBe(`body exceeds ${CAP} bytes; stopped after ${r.bytes} decoded bytes`);
+    expect(r.sha256).toBeNull();
+  });
+
+  it('refuses a body whose Content-Length is over the cap unread; bytes is the declared length', async () => {
+    const r = await fetchItem(engine({ maxBodyBytes: CAP, retries: 0 }), item('/big-declared'));
+    expect(r).toMatchObject({ status: 200, bytes: 3 * 1024 * 1024, sha256: null });
+    expect(r.error).toEqual({
+      code: 'BODY_TOO_LARGE',
+      message: `Content-Length ${3 * 1024 * 1024} is over the ${CAP}-byte cap; the body was not read`,
+    });
   });
 
   it.runIf(zstdCompressSync !== undefined)('a zstd bomb stops at the cap', async () => {
-    const r = await engine({ maxBodyBytes: 1024 * 1024, retries: 0 }).fetchItem(item('/zstd-bomb'));
+    const r = await fetchItem(engine({ maxBodyBytes: 1024 * 1024, retries: 0 }), item('/zstd-bomb'));
     expect(r.error?.code).toBe('BODY_TOO_LARGE');
   });
 
   it('decodes a chain of encodings and hashes the decoded body', async () => {
-    const r = await engine({ body: 'inline' }).fetchItem(item('/gzip-then-br'));
+    const r = await fetchItem(engine({ body: 'inline' }), item('/gzip-then-br'));
     expect(r).toMatchObject({ body: 'double wrapped', sha256: sha256('double wrapped'), error: null });
   });
 
   it('counts decoded bytes', async () => {
-    const r = await engine().fetchItem(item('/gzip-ok'));
+    const r = await fetchItem(engine(), item('/gzip-ok'));
     expect(r).toMatchObject({ bytes: 'small and fine'.length, sha256: sha256('small and fine') });
   });
 
   it('a corrupt encoding is DECODE', async () => {
-    const r = await engine({ retries: 0 }).fetchItem(item('/bad-gzip'));
+    const r = await fetchItem(engine({ retries: 0 }), item('/bad-gzip'));
     expect(r.error?.code).toBe('DECODE');
   });
 });
 
 describe('body modes', () => {
   it('none keeps no hash', async () => {
-    const r = await engine({ body: 'none' }).fetchItem(item('/ok'));
+    const r = await fetchItem(engine({ body: 'none' }), item('/ok'));
     expect(r).toMatchObject({ sha256: null, bytes: 5 });
     expect(r.body).toBeUndefined();
   });
 
   it('inline keeps text as utf8 and binary as base64', async () => {
     const e = engine({ body: 'inline' });
-    expect(await e.fetchItem(item('/ok'))).toMatchObject({ body: 'hello', bodyEncoding: 'utf8' });
-    expect(await e.fetchItem(item('/binary'))).toMatchObject({
+    expect(await fetchItem(e, item('/ok'))).toMatchObject({ body: 'hello', bodyEncoding: 'utf8' });
+    expect(await fetchItem(e, item('/binary'))).toMatchObject({
       body: Buffer.from([0xff, 0xfe, 0, 0x80]).toString('base64'),
       bodyEncoding: 'base64',
     });
   });
 
   it('inline cuts at the inline cap and says so', async () => {
-    const r = await engine({ body: 'inline', inlineMaxBytes: 1000 }).fetchItem(item('/big-chunked'));
+    const r = await fetchItem(engine({ body: 'inline', inlineMaxBytes: 1000 }), item('/big-chunked'));
     expect(r).toMatchObject({ bodyTruncated: true, bytes: BIG.length, sha256: sha256(BIG) });
     expect(r.body).toHaveLength(1000);
   });
@@ -386,7 +412,7 @@ describe('body modes', () => {
   it('store hands the whole body to the store under its sha256', async () => {
     const stored = new Map<string, Buffer>();
     const e = engine({ body: 'store' }, { storeBody: async (sha, b) => void stored.set(sha, b) });
-    const r = await e.fetchItem(item('/big-chunked'));
+    const r = await fetchItem(e, item('/big-chunked'));
     expect(r.sha256).toBe(sha256(BIG));
     expect(stored.get(sha256(BIG))?.equals(BIG)).toBe(true);
   });
@@ -428,7 +454,7 @@ describe('address policy at fetch time', () => {
     const e = new FetchEngine({ options: resolveOptions({ retries: 0 }) });
     engines.push(e);
     const before = server.requests.length;
-    const r = await e.fetchItem({ line: 1, url: template.replace('PORT', String(server.port)) });
+    const r = await fetchItem(e, { line: 1, url: template.replace('PORT', String(server.port)) });
     expect(r.error?.code).toBe('BLOCKED_ADDRESS');
     expect(server.requests.length).toBe(before);
   });
@@ -436,11 +462,11 @@ describe('address policy at fetch time', () => {
   it('--allow-private lifts the block', async () => {
     const e = new FetchEngine({ options: resolveOptions({ allowPrivate: true }) });
     engines.push(e);
-    expect((await e.fetchItem(item('/ok'))).status).toBe(200);
+    expect((await fetchItem(e, item('/ok'))).status).toBe(200);
   });
 
   it('an invalid URL is recorded, not thrown', async () => {
-    const r = await engine().fetchItem({ line: 1, url: 'http://exa mple.com/' });
+    const r = await fetchItem(engine(), { line: 1, url: 'http://exa mple.com/' });
     expect(r.error?.code).toBe('INVALID_URL');
   });
 });

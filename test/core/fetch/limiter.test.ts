@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyLimiter, type Release, type SlotWaiter } from '../../../lambda/core/fetch/limiter.js';
 import { collectGarbage } from '../../hardening/fixtures/memory.js';
+import { acquire } from './helpers.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('ConcurrencyLimiter', () => {
   it('holds the per-host cap while other hosts proceed', async () => {
     const limiter = new ConcurrencyLimiter(4, 1);
-    const a1 = await limiter.acquire('a');
+    const a1 = await acquire(limiter, 'a');
     let a2: (() => void) | null = null;
-    void limiter.acquire('a').then((r) => {
+    void acquire(limiter, 'a').then((r) => {
       a2 = r;
     });
-    const b1 = await limiter.acquire('b');
+    const b1 = await acquire(limiter, 'b');
     await tick();
     expect(a2).toBeNull();
     expect(limiter.inFlight).toBe(2);
@@ -24,10 +25,10 @@ describe('ConcurrencyLimiter', () => {
 
   it('holds the global cap', async () => {
     const limiter = new ConcurrencyLimiter(2, 2);
-    const r1 = await limiter.acquire('a');
-    await limiter.acquire('b');
+    const r1 = await acquire(limiter, 'a');
+    await acquire(limiter, 'b');
     let third = false;
-    void limiter.acquire('c').then(() => {
+    void acquire(limiter, 'c').then(() => {
       third = true;
     });
     await tick();
@@ -40,25 +41,25 @@ describe('ConcurrencyLimiter', () => {
 
   it('a waiter queued behind a busy host holds no global slot', async () => {
     const limiter = new ConcurrencyLimiter(2, 1);
-    await limiter.acquire('busy');
-    void limiter.acquire('busy');
-    void limiter.acquire('busy');
-    const other = await limiter.acquire('other');
+    await acquire(limiter, 'busy');
+    void acquire(limiter, 'busy');
+    void acquire(limiter, 'busy');
+    const other = await acquire(limiter, 'other');
     expect(limiter.inFlight).toBe(2);
     other();
   });
 
   it('an aborted wait leaves the queue and gives nothing back twice', async () => {
     const limiter = new ConcurrencyLimiter(1, 1);
-    const first = await limiter.acquire('a');
+    const first = await acquire(limiter, 'a');
     const controller = new AbortController();
-    const waiting = limiter.acquire('a', controller.signal);
+    const waiting = acquire(limiter, 'a', controller.signal);
     controller.abort(new Error('stop'));
     await expect(waiting).rejects.toThrow('stop');
     first();
     first();
     expect(limiter.inFlight).toBe(0);
-    const again = await limiter.acquire('a');
+    const again = await acquire(limiter, 'a');
     expect(limiter.inFlight).toBe(1);
     again();
   });
@@ -122,14 +123,14 @@ describe('ConcurrencyLimiter memory', () => {
 describe('ConcurrencyLimiter adapts to descriptor exhaustion (AIMD)', () => {
   it('halves the global cap on backOff and grows it back by one per full cap of successes', async () => {
     const limiter = new ConcurrencyLimiter(8, 8);
-    const slots = await Promise.all(Array.from({ length: 8 }, (_, i) => limiter.acquire(`h${i}`)));
+    const slots = await Promise.all(Array.from({ length: 8 }, (_, i) => acquire(limiter, `h${i}`)));
     limiter.backOff();
     expect(limiter.limit).toBe(4);
     for (const release of slots) release();
     expect(limiter.inFlight).toBe(0);
-    const held = await Promise.all(Array.from({ length: 4 }, (_, i) => limiter.acquire(`h${i}`)));
+    const held = await Promise.all(Array.from({ length: 4 }, (_, i) => acquire(limiter, `h${i}`)));
     let fifth = false;
-    void limiter.acquire('h9').then(() => {
+    void acquire(limiter, 'h9').then(() => {
       fifth = true;
     });
     await tick();

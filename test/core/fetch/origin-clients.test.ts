@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -167,5 +168,32 @@ describe('OriginClients', () => {
     for (const socket of [...(sockets.get(server) ?? []), ...(sockets.get(quick) ?? [])]) {
       await eventually(() => socket.destroyed);
     }
+  });
+});
+
+// origin-clients.ts imports two of undici's private modules (lib/...), which any release
+// may move or change. package.json pins undici exactly; this fails on an upgrade, so
+// whoever upgrades checks the deep imports (and the .d.ts beside them) against the new
+// release first, then moves the pin here and in package.json together.
+describe('undici, pinned for its private paths', () => {
+  const PINNED = '8.13.1';
+
+  it(`package.json pins undici to exactly ${PINNED}, and that is what is installed`, () => {
+    const require = createRequire(import.meta.url);
+    const pkg = require('../../../package.json') as { dependencies: Record<string, string> };
+    const installed = (require('undici/package.json') as { version: string }).version;
+    expect(pkg.dependencies.undici, 'undici must be pinned exactly (see origin-clients.ts)').toBe(PINNED);
+    expect(
+      installed,
+      `undici ${installed} is installed; origin-clients.ts was checked against ${PINNED}`,
+    ).toBe(PINNED);
+  });
+
+  it('the private modules are the public Client and buildConnector', async () => {
+    const undici = await import('undici');
+    const { default: Client } = await import('undici/lib/dispatcher/client.js');
+    const { default: buildConnector } = await import('undici/lib/core/connect.js');
+    expect(Client).toBe(undici.Client);
+    expect(buildConnector).toBe(undici.buildConnector);
   });
 });

@@ -4,6 +4,7 @@ import {
   decideRetry,
   isRetryableStatus,
   parseRetryAfter,
+  RetryPolicy,
 } from '../../../lambda/core/fetch/retry-policy.js';
 
 describe('isRetryableStatus', () => {
@@ -50,15 +51,16 @@ describe('parseRetryAfter', () => {
   ])('%s → %s', (value, expected) => expect(parseRetryAfter(value, now)).toBe(expected));
 });
 
+const base = {
+  retries: 3,
+  maxRetryAfterMs: 30_000,
+  backoffBaseMs: 100,
+  backoffMaxMs: 1000,
+  remainingMs: 60_000,
+  random: () => 0.5,
+};
+
 describe('decideRetry', () => {
-  const base = {
-    retries: 3,
-    maxRetryAfterMs: 30_000,
-    backoffBaseMs: 100,
-    backoffMaxMs: 1000,
-    remainingMs: 60_000,
-    random: () => 0.5,
-  };
   it('retries with backoff while attempts remain', () => {
     expect(decideRetry({ ...base, attempt: 1, retryAfterMs: null })).toEqual({ retry: true, delayMs: 50 });
   });
@@ -82,5 +84,46 @@ describe('decideRetry', () => {
       retry: false,
       reason: 'deadline',
     });
+  });
+});
+
+describe('RetryPolicy', () => {
+  const policy = new RetryPolicy(base);
+
+  it('retries a failed attempt with backoff until the retries are used up', () => {
+    expect(policy.afterFailure(1, 60_000)).toEqual({ retry: true, delayMs: 50 });
+    expect(policy.afterFailure(3, 60_000)).toEqual({ retry: true, delayMs: 200 });
+    expect(policy.afterFailure(4, 60_000)).toEqual({ retry: false, reason: 'exhausted' });
+  });
+
+  it.each<[string, number, number, string | string[] | undefined, number, object]>([
+    ['a 503 with retries left', 503, 1, undefined, 60_000, { retry: true, delayMs: 50 }],
+    ['a 429 with Retry-After', 429, 1, '3', 60_000, { retry: true, delayMs: 3000 }],
+    [
+      'a 500 after the last retry',
+      500,
+      4,
+      undefined,
+      60_000,
+      { retry: false, failure: 'HTTP 500 after 4 attempts' },
+    ],
+    [
+      'a 503 with no time left',
+      503,
+      1,
+      '10',
+      5000,
+      { retry: false, failure: 'HTTP 503 and no time left for another attempt' },
+    ],
+    [
+      'a 429 asking for too long',
+      429,
+      1,
+      '120',
+      600_000,
+      { retry: false, failure: 'HTTP 429 with a Retry-After longer than allowed' },
+    ],
+  ])('%s', (_name, status, attempt, retryAfter, remainingMs, expected) => {
+    expect(policy.afterStatus(status, attempt, retryAfter, remainingMs)).toEqual(expected);
   });
 });

@@ -1,9 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import {
-  type InputEvent,
-  type ParseInputOptions,
-  parseInput,
-} from '../../../lambda/core/input/parse-input.js';
+import type { InputEvent } from '../../../lambda/core/input/input-event.js';
+import { type ParseInputOptions, parseInputBatches } from '../../../lambda/core/input/parse-input.js';
 
 /** Yields `data` in chunks of `size` bytes (Infinity: one chunk). */
 export async function* chunked(
@@ -13,6 +10,14 @@ export async function* chunked(
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const step = Math.max(1, Math.min(size, bytes.length));
   for (let i = 0; i < bytes.length; i += step) yield bytes.subarray(i, i + step);
+}
+
+/** Every event of an input, one at a time: the batches dispatch reads (parseInputBatches), flattened. */
+export async function* inputEvents(
+  source: AsyncIterable<Uint8Array>,
+  options?: ParseInputOptions,
+): AsyncGenerator<InputEvent> {
+  for await (const batch of parseInputBatches(source, options)) yield* batch;
 }
 
 /** Drains an async iterable into an array. */
@@ -31,7 +36,7 @@ export function brief(event: InputEvent): Brief {
 
 /** Parses `data` (fed in `chunkSize` pieces) and returns every event. */
 export function parse(data: string | Uint8Array, options?: ParseInputOptions, chunkSize?: number) {
-  return collect(parseInput(chunked(data, chunkSize), options));
+  return collect(inputEvents(chunked(data, chunkSize), options));
 }
 
 /** Parses and returns the brief form of every event. */

@@ -6,8 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/core/errors.js';
 import { gunzipIfGzipped, openInput } from '../../../lambda/core/input/open-input.js';
-import { parseInput } from '../../../lambda/core/input/parse-input.js';
-import { chunked, collect } from './helpers.js';
+import { chunked, collect, inputEvents } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -21,7 +20,7 @@ describe('openInput', () => {
   it('streams a file', async () => {
     const path = join(dir, 'urls.txt');
     await writeFile(path, 'https://a.example/\nhttps://b.example/\n');
-    const events = await collect(parseInput(await openInput(path), { filename: path }));
+    const events = await collect(inputEvents(await openInput(path), { filename: path }));
     expect(events.map((e) => e.kind === 'url' && e.item.url)).toEqual([
       'https://a.example/',
       'https://b.example/',
@@ -31,7 +30,7 @@ describe('openInput', () => {
   it('streams a gzipped file', async () => {
     const path = join(dir, 'urls.jsonl.gz');
     await writeFile(path, gzipSync('{"url":"https://a.example/","id":1}\n'));
-    const events = await collect(parseInput(await openInput(path), { filename: path }));
+    const events = await collect(inputEvents(await openInput(path), { filename: path }));
     expect(events).toEqual([{ kind: 'url', item: { line: 1, url: 'https://a.example/', id: '1' } }]);
   });
 
@@ -39,7 +38,7 @@ describe('openInput', () => {
     const path = join(dir, 'long.txt');
     const lines = Array.from({ length: 40_000 }, (_, i) => `https://h${i % 7}.example/${i}`);
     await writeFile(path, `${lines.join('\n')}\n`);
-    const events = await collect(parseInput(await openInput(path), { filename: path }));
+    const events = await collect(inputEvents(await openInput(path), { filename: path }));
     expect(events.map((e) => e.kind === 'url' && e.item.url)).toEqual(lines);
 
     // The process's open descriptors (Linux and macOS both list them under /dev/fd).

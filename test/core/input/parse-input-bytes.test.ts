@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/core/errors.js';
-import { parseInput } from '../../../lambda/core/input/parse-input.js';
-import { chunked, collect, garbage, gzipMembers, parse, parseBrief } from './helpers.js';
+import { parseInputBatches } from '../../../lambda/core/input/parse-input.js';
+import { chunked, collect, garbage, gzipMembers, inputEvents, parse, parseBrief } from './helpers.js';
 
 const formats = {
   text: {
@@ -31,7 +31,7 @@ const formats = {
   },
 } as const;
 
-describe.each(Object.entries(formats))('parseInput, gzip, %s', (format, { input, expected }) => {
+describe.each(Object.entries(formats))('parseInputBatches, gzip, %s', (format, { input, expected }) => {
   it.each([
     ['plain', Buffer.from(input)],
     ['one gzip member', gzipSync(input)],
@@ -52,7 +52,7 @@ describe.each(Object.entries(formats))('parseInput, gzip, %s', (format, { input,
   });
 });
 
-describe('parseInput, corrupt gzip', () => {
+describe('parseInputBatches, corrupt gzip', () => {
   const good = gzipSync('https://a.example/\n'.repeat(1000));
   it.each([
     ['truncated', good.subarray(0, good.length - 20)],
@@ -73,12 +73,12 @@ describe('parseInput, corrupt gzip', () => {
         released = true;
       }
     }
-    await expect(collect(parseInput(source()))).rejects.toBeInstanceOf(InputError);
+    await expect(collect(inputEvents(source()))).rejects.toBeInstanceOf(InputError);
     expect(released).toBe(true);
   });
 });
 
-describe('parseInput, bad bytes', () => {
+describe('parseInputBatches, bad bytes', () => {
   const bad = (...parts: (string | number[])[]) =>
     Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
@@ -104,11 +104,11 @@ describe('parseInput, bad bytes', () => {
   });
 
   it.each([1, 2, 3, 4, 5])(
-    'turns binary garbage into invalid events, never a throw (seed %i)',
+    'turns binary garbage after a text start into invalid events, never a throw (seed %i)',
     async (seed) => {
-      const bytes = garbage(64 * 1024, seed);
-      bytes[0] = 0; // not the gzip magic
-      const events = await parse(bytes, {}, 4096);
+      const start = 'https://a.example/\n'.repeat(500); // past the 8 KiB the binary check reads
+      const bytes = Buffer.concat([Buffer.from(start), garbage(64 * 1024, seed)]);
+      const events = (await parse(bytes, {}, 4096)).slice(500);
       expect(events.length).toBeGreaterThan(100);
       expect(events.every((e) => e.kind === 'invalid')).toBe(true);
       const lines = events.map((e) => (e.kind === 'invalid' ? e.invalid.line : 0));
@@ -119,8 +119,8 @@ describe('parseInput, bad bytes', () => {
     },
   );
 
-  it('treats NUL-filled and control-character lines as invalid', async () => {
-    expect(await parseBrief(bad([0, 0, 0], '\nhttps://a.example/\u0001\n\u0007\n'))).toEqual([
+  it('treats control-character lines as invalid', async () => {
+    expect(await parseBrief('\u0002\u0003\nhttps://a.example/\u0001\n\u0007\n')).toEqual([
       [1, 'INVALID_URL'],
       [2, 'INVALID_URL'],
       [3, 'INVALID_URL'],
@@ -128,7 +128,68 @@ describe('parseInput, bad bytes', () => {
   });
 });
 
-describe('parseInput, long lines and raw text', () => {
+describe('parseInputBatches, binary input', () => {
+  const PNG = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+    Buffer.from('IHDR'),
+    garbage(2000, 9),
+  ]);
+  const noNul = (bytes: Buffer) => Buffer.from(bytes.map((b) => (b === 0 ? 1 : b)));
+
+  it.each<[string, Buffer, RegExp]>([
+    ['a PNG', PNG, /a NUL byte at byte 8/],
+    ['random bytes', garbage(64 * 1024, 1), /looks binary \(a NUL byte at byte \d+\)/],
+    [
+      'random bytes without a NUL',
+      noNul(garbage(4000, 2)),
+      /control characters and bytes that are not UTF-8/,
+    ],
+    [
+      'a NUL after some URLs',
+      Buffer.from('https://a.example/\nhttps://b.example/\n\0\n'),
+      /a NUL byte at byte 38/,
+    ],
+    ['UTF-16 text', Buffer.from('\uFEFFhttps://a.example/\n', 'utf16le'), /UTF-16 text; save it as UTF-8/],
+    ['gzipped random bytes', gzipSync(garbage(20_000, 3)), /looks binary/],
+  ])('%s is refused as a whole: INPUT_UNREADABLE naming the input', async (_name, bytes, reason) => {
+    for (const size of [1000, Number.POSITIVE_INFINITY]) {
+      const batches = parseInputBatches(chunked(bytes, size), { filename: 'data/list.bin' });
+      const error = await batches.next().then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(InputError);
+      expect(error).toMatchObject({
+        code: 'INPUT_UNREADABLE',
+        message: expect.stringMatching(/^data\/list\.bin is not a URL list: .*fanout reads UTF-8 text/),
+      });
+      expect((error as Error).message).toMatch(reason);
+    }
+  });
+
+  it('keeps a text list with a Latin-1 line: one INVALID_ENCODING line, not a binary file', async () => {
+    const latin1 = Buffer.concat([
+      Buffer.from('https://a.example/caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\n'),
+    ]);
+    expect(await parseBrief(Buffer.concat([latin1, Buffer.from('https://b.example/\n')]))).toEqual([
+      [1, 'INVALID_ENCODING'],
+      [2, 'https://b.example/'],
+    ]);
+  });
+
+  it('cuts no multi-byte character at the end of the window into a false alarm', async () => {
+    const head = 'https://a.example/\u0001\n'.repeat(400); // 8000 bytes with control characters
+    const last = `https://b.example/${'a'.repeat(8191 - 8000 - 18)}é\n`; // é's 2 bytes straddle byte 8192
+    expect(Buffer.byteLength(head + last)).toBe(8194);
+    const events = await parse(head + last, {}, 333);
+    expect(events).toHaveLength(401);
+    expect(events.at(-1)).toMatchObject({ kind: 'url', item: { line: 401 } });
+  });
+});
+
+describe('parseInputBatches, long lines and raw text', () => {
   it('reports a line over maxLineBytes once, skips a long comment, and keeps counting', async () => {
     const input = `https://a.example/\n${'x'.repeat(5000)}\n# ${'c'.repeat(5000)}\nhttps://b.example/\n`;
     const events = await parse(input, { maxLineBytes: 1024 }, 100);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../../lambda/core/errors.js';
-import { type InputFormat, parseInput } from '../../../lambda/core/input/parse-input.js';
+import { type InputFormat, parseInputBatches } from '../../../lambda/core/input/parse-input.js';
 import { chunked, collect, parse, parseBrief } from './helpers.js';
 
-describe('parseInput, choosing the format', () => {
+describe('parseInputBatches, choosing the format', () => {
   const text = 'https://a.example/\nnot-a-url\n';
   const csv = 'url,id\nhttps://a.example/,1\n';
   const jsonl = '{"url":"https://a.example/"}\n';
@@ -91,7 +91,7 @@ describe('parseInput, choosing the format', () => {
   });
 });
 
-describe('parseInput, dedupe', () => {
+describe('parseInputBatches, dedupe', () => {
   const input =
     'https://a.example/\nhttps://b.example/\n https://a.example/ \nhttps://A.example/\nhttps://a.example/\n';
 
@@ -136,7 +136,7 @@ describe('parseInput, dedupe', () => {
   });
 });
 
-describe('parseInput, stopping early', () => {
+describe('parseInputBatches, stopping early', () => {
   it('releases the source when the consumer breaks off', async () => {
     let released = false;
     async function* source() {
@@ -146,12 +146,12 @@ describe('parseInput, stopping early', () => {
         released = true;
       }
     }
-    for await (const _event of parseInput(source())) break;
+    for await (const _batch of parseInputBatches(source())) break;
     expect(released).toBe(true);
   });
 
-  it('collects lazily', async () => {
-    const events = await collect(parseInput(chunked('https://a.example/\n')));
-    expect(events).toHaveLength(1);
+  it('yields a batch per chunk read, not one per line', async () => {
+    const batches = await collect(parseInputBatches(chunked('https://a.example/\nhttps://b.example/\n')));
+    expect(batches.map((b) => b.length)).toEqual([2]);
   });
 });

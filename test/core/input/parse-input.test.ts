@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/core/errors.js';
 import { parse, parseBrief } from './helpers.js';
 
-describe('parseInput, text', () => {
+describe('parseInputBatches, text', () => {
   const input = [
     '# a list of URLs', // 1
     'https://a.example/1', // 2
@@ -68,7 +68,7 @@ describe('parseInput, text', () => {
   });
 });
 
-describe('parseInput, CSV', () => {
+describe('parseInputBatches, CSV', () => {
   const csv = [
     '# exported from the crawler', // 1
     'id,URL,name,tag', // 2
@@ -149,7 +149,7 @@ describe('parseInput, CSV', () => {
   });
 });
 
-describe('parseInput, JSONL', () => {
+describe('parseInputBatches, JSONL', () => {
   const jsonl = [
     '{"url":"https://a.example/","id":"a1","meta":{"n":1,"tags":["x"]}}', // 1
     '{"url":"https://b.example/","id":42}', // 2
