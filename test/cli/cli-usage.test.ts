@@ -11,8 +11,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandOutcome, EXIT, getExitCode } from '../../lambda/cli/exit-codes.js';
 import { runCommand } from '../../lambda/cli/run-command.js';
-import { DEFAULT_OPTIONS } from '../../lambda/core/defaults.js';
 import type { JobManifest } from '../../lambda/core/job/job-request.js';
+import { DEFAULT_OPTIONS } from '../../lambda/core/options.js';
 import type { InvalidLine } from '../../lambda/core/record.js';
 import type { JobSummary } from '../../lambda/core/summary.js';
 import {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS, OPTION_LIMITS } from '../../lambda/core/defaults.js';
 import { InvalidOptionError } from '../../lambda/core/errors.js';
-import { resolveOptions } from '../../lambda/core/options.js';
+import { DEFAULT_OPTIONS, OPTION_LIMITS, resolveOptions } from '../../lambda/core/options.js';
 
 describe('resolveOptions', () => {
   it('applies the defaults', () => {
@@ -52,9 +51,9 @@ describe('resolveOptions', () => {
 
   it('a deployment can tighten the limits', () => {
     const limits = { ...OPTION_LIMITS, concurrency: { min: 1, max: 50 } };
-    expect(() => resolveOptions({ concurrency: 100 }, limits)).toThrow(
+    expect(() => resolveOptions({ concurrency: 100 }, { limits })).toThrow(
       /concurrency: must be an integer from 1 to 50, got 100/,
     );
-    expect(resolveOptions({ concurrency: 50 }, limits).concurrency).toBe(50);
+    expect(resolveOptions({ concurrency: 50 }, { limits }).concurrency).toBe(50);
   });
 });

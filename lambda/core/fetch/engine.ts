@@ -1,7 +1,7 @@
 import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
-import type { JobOptions } from '../defaults.js';
 import { BlockedAddressError, FetchError } from '../errors.js';
+import type { JobOptions } from '../job-options.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { ACCEPT_ENCODING, type BodyLimits, type BodyOutcome, BodyReader } from './body-reader.js';
 import { type AbandonedTally, Exchange, type ResponsePlanner } from './exchange.js';

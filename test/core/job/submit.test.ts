@@ -3,19 +3,17 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MemoryJobStore } from '../../../lambda/adapters/memory-job-store.js';
 import { MemoryObjectStore } from '../../../lambda/adapters/memory-object-store.js';
-import { OPTION_LIMITS } from '../../../lambda/core/defaults.js';
 import type { JobRequest } from '../../../lambda/core/job/job-request.js';
 import { decodeJsonlGz } from '../../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
 import {
   API_LIMITS,
-  limitsWithin,
   parseSubmission,
   RequestError,
   type SubmitPolicy,
   submitJob,
 } from '../../../lambda/core/job/submit.js';
-import { resolveOptions } from '../../../lambda/core/options.js';
+import { limitsWithin, OPTION_LIMITS, resolveOptions } from '../../../lambda/core/options.js';
 
 const NOW = new Date('2026-01-02T03:04:05.678Z');
 
