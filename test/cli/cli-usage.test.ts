@@ -116,6 +116,32 @@ describe('help', () => {
   });
 });
 
+describe('help of the commands that start a deployed job', () => {
+  it.each([
+    ['submit', "the deployment's"],
+    ['retry', "the original job's"],
+  ])("fanout %s --help says %s defaults apply, not fanout run's", async (command, whose) => {
+    const run = await runCli([command, '--help']);
+    expect(run.code).toBe(EXIT.OK);
+    const help = squash(run.stdout);
+    expect(help).toContain(`--concurrency <n> requests in flight at once (default: ${whose})`);
+    expect(help).toContain(`--timeout <duration> total time per URL, retries included (default: ${whose})`);
+    expect(help).toContain(`--body <mode> what to keep of bodies (default: ${whose})`);
+    // None of fanout run's own numbers or words: a deployment has defaults of its own.
+    const d = DEFAULT_OPTIONS;
+    for (const local of [
+      d.concurrency,
+      d.perHost,
+      `${d.timeoutMs / 1000}s`,
+      d.chunkSize,
+      d.body,
+      d.userAgent,
+    ]) {
+      expect(help).not.toContain(`(default: ${local})`);
+    }
+  });
+});
+
 interface UsageCase {
   name: string;
   args: string[];

@@ -111,7 +111,7 @@ describe('the Lambdas', () => {
     expect(envOf(template, api).FANOUT_RESULT_URL_SECONDS).toBe('3600');
   });
 
-  it('hand the job defaults from lambda/core/defaults.ts, and maxima that fit one worker invocation', () => {
+  it('hand the job defaults from the option table, and maxima that fit one worker invocation', () => {
     const defaults = JSON.parse(envOf(template, fetcher.dispatcher).FANOUT_JOB_DEFAULTS as string);
     for (const key of [
       'concurrency',

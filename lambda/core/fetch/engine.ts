@@ -11,7 +11,7 @@ import { OriginClients } from './origin-clients.js';
 import { decideRetry, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
 import { DeadlineList, UrlRun } from './url-run.js';
 
-/** Options the engine reads: a job's options (see defaults.ts). */
+/** Options the engine reads: a job's options (see job-options.ts). */
 export type EngineOptions = Pick<
   JobOptions,
   | 'concurrency'

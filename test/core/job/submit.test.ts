@@ -303,28 +303,6 @@ describe('parseSubmission: options', () => {
   });
 });
 
-describe('limitsWithin', () => {
-  it('without maxima, the ranges are fanout’s own', () => {
-    expect(limitsWithin({})).toEqual(OPTION_LIMITS);
-  });
-
-  it('a maximum lowers only the upper bound of its option', () => {
-    const limits = limitsWithin({ concurrency: 16, timeoutMs: 30_000 });
-    expect(limits.concurrency).toEqual({ min: 1, max: 16 });
-    expect(limits.timeoutMs).toEqual({ min: 100, max: 30_000 });
-    expect(limits.retries).toEqual(OPTION_LIMITS.retries);
-  });
-
-  it('a maximum above fanout’s own never widens the range', () => {
-    expect(limitsWithin({ retries: 100 }).retries).toEqual(OPTION_LIMITS.retries);
-  });
-
-  it('leaves OPTION_LIMITS untouched', () => {
-    limitsWithin({ concurrency: 1 });
-    expect(OPTION_LIMITS.concurrency).toEqual({ min: 1, max: 900 });
-  });
-});
-
 describe('parseSubmission: accepted requests', () => {
   it('inline urls become a gzipped JSONL list in the bucket, with its sha256 as inputDigest', () => {
     const urls = [
