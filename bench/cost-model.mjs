@@ -214,11 +214,13 @@ function breakdown(lines) {
 
 /**
  * The settings a deployment runs with unless told otherwise: chunk size and concurrency
- * from the one defaults object (lambda/core/defaults.ts), worker memory as the stack
+ * from the option table (lambda/core/job-options.ts), worker memory as the stack
  * deploys it (infra/fetcher-settings.ts).
  */
 export async function productDefaults() {
-  const { DEFAULT_OPTIONS } = await import(new URL('lambda/core/defaults.ts', ROOT).href);
+  // The table's modules import each other by .js names: the same hook as the CDK app maps them.
+  await import(new URL('infra/resolve-ts.ts', ROOT).href);
+  const { DEFAULT_OPTIONS } = await import(new URL('lambda/core/options.ts', ROOT).href);
   const settings = await readFile(new URL('infra/fetcher-settings.ts', ROOT), 'utf8');
   const memory = /workerMemorySize\s*\?\?\s*([\d_]+)/.exec(settings)?.[1];
   if (!memory) throw new Error('infra/fetcher-settings.ts: no default workerMemorySize found');

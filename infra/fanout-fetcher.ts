@@ -14,55 +14,34 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { BodyMode, JobOptions } from '../lambda/core/defaults.js';
 import { RETENTION_TAG } from '../lambda/core/job/keys.js';
+import type { JobOptions, PropOption, TunableJobOptions } from '../lambda/core/job-options.js';
+import type { JobMaxima } from '../lambda/core/options.js';
 import { acknowledgeAcceptedFindings } from './accepted-findings.js';
 import { FanoutDashboard } from './fanout-dashboard.js';
 import { FETCHER_LIMITS, type FetcherSettings, resolveFetcherSettings } from './fetcher-settings.js';
 
-/** Job options a deployment may default: all but the private-address exemptions, which are for local runs. */
-export type TunableJobOptions = Omit<JobOptions, 'allow' | 'allowPrivate'>;
+/**
+ * The job options that have a prop of their own: the rows of `lambda/core/job-options.ts`
+ * whose `deployed` is 'prop'. Each one's meaning, range and default is its row there.
+ */
+export type JobOptionProps = Readonly<Partial<Pick<JobOptions, PropOption>>>;
 
-/** Upper bounds on the options an API caller may ask for. */
-export interface JobMaxima {
-  /** @default the larger of 512 and the `concurrency` prop */
-  readonly concurrency?: number;
-  /** @default the larger of 64 and the `perHost` prop */
-  readonly perHost?: number;
-  /** @default the larger of 1000 and the `chunkSize` prop */
-  readonly chunkSize?: number;
-  /** @default the larger of 100 MiB and the `maxBodyBytes` prop */
-  readonly maxBodyBytes?: number;
-  /** @default 256 KiB (fanout's own limit) */
-  readonly inlineMaxBytes?: number;
-  /** Per-URL time budget (ms). @default workerTimeout minus workerDeadlineMargin */
-  readonly timeoutMs?: number;
-}
-
-/** Properties of {@link FanoutFetcher}. Every default of a job option comes from `lambda/core/defaults.ts`. */
-export interface FanoutFetcherProps {
-  /** Requests in flight at once in one worker (the job option `concurrency`). @default 128 */
-  readonly concurrency?: number;
-  /** Requests in flight at once to one host name, per worker (`perHost`). @default 8, or `concurrency` when smaller */
-  readonly perHost?: number;
-  /** URLs per chunk: one SQS message, one worker record, one part file (`chunkSize`). @default 250 */
-  readonly chunkSize?: number;
-  /** What a job keeps of each response body: 'none', 'hash', 'inline' or 'store' (`body`). @default 'hash' */
-  readonly body?: BodyMode;
-  /** Largest decoded body accepted before BODY_TOO_LARGE (bytes; `maxBodyBytes`). @default 10 MiB */
-  readonly maxBodyBytes?: number;
-  /** Largest body kept in the record with body 'inline' (bytes; `inlineMaxBytes`). @default 64 KiB */
-  readonly inlineMaxBytes?: number;
-  /** User-Agent of every request; put a contact here for real crawls (`userAgent`). @default 'fanout/0.1' */
-  readonly userAgent?: string;
+/** Properties of {@link FanoutFetcher}. Every job option's default and range is its row in `lambda/core/job-options.ts`. */
+export interface FanoutFetcherProps extends JobOptionProps {
   /**
    * Any other job option for jobs that name none (timeouts, retries, method, dedupe…), named as in
-   * `lambda/core/defaults.ts`. Options with a prop of their own are set with that prop.
-   * @default fanout's defaults
+   * `lambda/core/job-options.ts`. Options with a prop of their own are set with that prop.
+   * @default the table's defaults
    */
-  readonly jobDefaults?: Partial<Omit<TunableJobOptions, keyof FanoutFetcherProps>>;
-  /** Upper bounds on the options an API caller may ask for. @default see {@link JobMaxima} */
-  readonly jobMaxima?: JobMaxima;
+  readonly jobDefaults?: Partial<Omit<TunableJobOptions, PropOption>>;
+  /**
+   * Upper bounds on the numeric options an API caller may ask for, each at least the deployment's
+   * default. @default the option's `deploymentMax` in `lambda/core/job-options.ts` where it has
+   * one (raised to the deployment's default when that is larger); for `timeoutMs`, workerTimeout
+   * minus workerDeadlineMargin; otherwise fanout's own range
+   */
+  readonly jobMaxima?: Omit<JobMaxima, 'allowPrivate'>;
 
   /** Memory of a worker Lambda (MiB); CPU grows with it. @default 512 */
   readonly workerMemorySize?: number;

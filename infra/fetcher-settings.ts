@@ -1,16 +1,14 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { JOB_OPTIONS, type JobOptionRow, type TunableJobOptions } from '../lambda/core/job-options.js';
 import {
-  BODY_MODES,
-  type BodyMode,
-  DEFAULT_OPTIONS,
-  type JobOptions,
-  METHODS,
+  checkJobOptions,
+  checkMaxima,
+  type JobMaxima,
   OPTION_LIMITS,
-} from '../lambda/core/defaults.js';
-import type { FanoutFetcherProps, JobMaxima, TunableJobOptions } from './fanout-fetcher.js';
-
-type NumericOption = keyof typeof OPTION_LIMITS;
+  OPTION_ROWS,
+} from '../lambda/core/options.js';
+import type { FanoutFetcherProps } from './fanout-fetcher.js';
 
 /** Lambda's limits and the choices the construct makes for every deployment. */
 export const FETCHER_LIMITS = {
@@ -35,10 +33,10 @@ export const FETCHER_LIMITS = {
 
 /** Every FanoutFetcher prop with its default applied, checked, plus what derives from them. */
 export interface FetcherSettings {
-  /** Options of jobs that name none (FANOUT_JOB_DEFAULTS). */
-  jobDefaults: Partial<JobOptions>;
+  /** Options of jobs that name none (FANOUT_JOB_DEFAULTS): the option props, and jobDefaults. */
+  jobDefaults: Partial<TunableJobOptions>;
   /** Upper bounds on the options API callers ask for (FANOUT_JOB_MAXIMA). */
-  jobMaxima: Required<JobMaxima>;
+  jobMaxima: JobMaxima;
   workerMemorySize: number;
   workerTimeout: Duration;
   workerDeadlineMargin: Duration;
@@ -61,18 +59,6 @@ export interface FetcherSettings {
   dashboard: boolean;
 }
 
-/** Options that have a prop of their own, and options a deployment may not default (local testing only). */
-const NAMED: ReadonlySet<string> = new Set([
-  'concurrency',
-  'perHost',
-  'chunkSize',
-  'body',
-  'maxBodyBytes',
-  'inlineMaxBytes',
-  'userAgent',
-]);
-const LOCAL_ONLY: ReadonlySet<string> = new Set(['allowPrivate', 'allow']);
-
 /**
  * Applies the FanoutFetcher's defaults and checks every prop, collecting all problems and
  * throwing once, so a bad deployment fails at synth, never at run time.
@@ -84,49 +70,35 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
       problems.push(`${name} must be a whole number from ${range.min} to ${range.max}${unit}, got ${value}`);
     }
   };
-  const option = (name: string, key: NumericOption, value: number) => {
-    const unit = key.endsWith('Ms') ? ' ms' : key.endsWith('Bytes') ? ' bytes' : '';
-    whole(name, value, OPTION_LIMITS[key], unit);
-  };
 
-  // Job defaults: the named props, then jobDefaults for the rest.
-  const concurrency = props.concurrency ?? DEFAULT_OPTIONS.concurrency;
-  const perHost = props.perHost ?? Math.max(1, Math.min(DEFAULT_OPTIONS.perHost, concurrency));
-  const named: Partial<JobOptions> = {
-    concurrency,
-    perHost,
-    chunkSize: props.chunkSize ?? DEFAULT_OPTIONS.chunkSize,
-    body: props.body ?? DEFAULT_OPTIONS.body,
-    maxBodyBytes: props.maxBodyBytes ?? DEFAULT_OPTIONS.maxBodyBytes,
-    inlineMaxBytes: props.inlineMaxBytes ?? DEFAULT_OPTIONS.inlineMaxBytes,
-    userAgent: props.userAgent ?? DEFAULT_OPTIONS.userAgent,
-  };
-  for (const key of ['concurrency', 'perHost', 'chunkSize', 'maxBodyBytes', 'inlineMaxBytes'] as const) {
-    option(key, key, named[key] as number);
+  // Job defaults: the option props, then jobDefaults for the rest, checked by the option table.
+  const given: Record<string, unknown> = {};
+  const typed = new Map<string, string>();
+  for (const [option, row] of OPTION_ROWS) {
+    const value = (props as Record<string, unknown>)[option];
+    if (row.deployed === 'prop' && value !== undefined) given[option] = value;
   }
-  if (Number.isInteger(concurrency) && concurrency >= 1 && perHost > concurrency) {
-    problems.push(`perHost (${perHost}) must not exceed concurrency (${concurrency})`);
+  for (const [option, value] of Object.entries(props.jobDefaults ?? {})) {
+    const row = (JOB_OPTIONS as Record<string, JobOptionRow<unknown>>)[option];
+    const name = `jobDefaults.${option}`;
+    if (!row) problems.push(`${name}: unknown job option`);
+    else if (row.deployed === 'prop') problems.push(`${name}: set it with the ${option} prop instead`);
+    else if (row.deployed === 'local') problems.push(`${name}: private targets are for local runs only`);
+    else {
+      given[option] = value;
+      typed.set(option, name);
+    }
   }
-  if (!BODY_MODES.includes(named.body as BodyMode)) {
-    problems.push(`body must be one of ${BODY_MODES.join(', ')}, got ${JSON.stringify(named.body)}`);
-  }
-  const ua = named.userAgent ?? '';
-  if (ua.length === 0 || ua.length > 512 || /[\r\n\0]/.test(ua)) {
-    problems.push('userAgent must be 1 to 512 characters without line breaks or NUL');
-  }
-  const extra: Record<string, unknown> = { ...props.jobDefaults };
-  for (const [key, value] of Object.entries(extra)) {
-    if (NAMED.has(key)) problems.push(`jobDefaults.${key}: set it with the ${key} prop instead`);
-    else if (LOCAL_ONLY.has(key))
-      problems.push(`jobDefaults.${key}: private targets are for local runs only`);
-    else if (!(key in DEFAULT_OPTIONS)) problems.push(`jobDefaults.${key}: unknown job option`);
-    else if (key in OPTION_LIMITS) option(`jobDefaults.${key}`, key as NumericOption, value as number);
-    else if (key === 'method' && !METHODS.includes(value as JobOptions['method'])) {
-      problems.push(`jobDefaults.method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(value)}`);
-    } else if (key === 'dedupe' && typeof value !== 'boolean')
-      problems.push('jobDefaults.dedupe must be true or false');
-  }
-  const jobDefaults = { ...named, ...(extra as Partial<TunableJobOptions>) };
+  const resolved = checkJobOptions(given);
+  for (const { option, message } of resolved.problems)
+    problems.push(`${typed.get(option) ?? option} ${message}`);
+  const options = resolved.options;
+  const jobDefaults = Object.fromEntries(
+    OPTION_ROWS.filter(([option, row]) => row.deployed === 'prop' || typed.has(option)).map(([option]) => [
+      option,
+      options[option],
+    ]),
+  ) as Partial<TunableJobOptions>;
 
   // The worker.
   const workerMemorySize = props.workerMemorySize ?? 512;
@@ -155,32 +127,37 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
 
   // A URL's own time budget must fit in one worker invocation.
   const urlBudgetMs = Math.min(OPTION_LIMITS.timeoutMs.max, timeoutMs - marginMs);
-  const urlTimeoutMs = jobDefaults.timeoutMs ?? DEFAULT_OPTIONS.timeoutMs;
-  if (urlTimeoutMs > urlBudgetMs) {
+  if (options.timeoutMs > urlBudgetMs) {
     problems.push(
-      `jobDefaults.timeoutMs (${urlTimeoutMs} ms) must fit in workerTimeout minus workerDeadlineMargin (${urlBudgetMs} ms)`,
+      `jobDefaults.timeoutMs (${options.timeoutMs} ms) must fit in workerTimeout minus workerDeadlineMargin (${urlBudgetMs} ms)`,
     );
   }
-  const maxima = props.jobMaxima ?? {};
-  const jobMaxima: Required<JobMaxima> = {
-    concurrency: maxima.concurrency ?? Math.max(512, concurrency),
-    perHost: maxima.perHost ?? Math.max(64, perHost),
-    chunkSize: maxima.chunkSize ?? Math.max(1000, named.chunkSize as number),
-    maxBodyBytes: maxima.maxBodyBytes ?? Math.max(100 * 1024 * 1024, named.maxBodyBytes as number),
-    inlineMaxBytes: maxima.inlineMaxBytes ?? OPTION_LIMITS.inlineMaxBytes.max,
-    timeoutMs: maxima.timeoutMs ?? Math.max(OPTION_LIMITS.timeoutMs.min, urlBudgetMs),
-  };
-  // Only given maxima are checked: a derived one follows a default already checked above.
-  for (const key of Object.keys(maxima) as Array<keyof JobMaxima>) {
-    option(`jobMaxima.${key}`, key, jobMaxima[key]);
-    const fallback = key === 'timeoutMs' ? urlTimeoutMs : (jobDefaults[key] as number);
-    if (fallback > jobMaxima[key]) {
-      problems.push(`jobMaxima.${key} (${jobMaxima[key]}) is below the default (${fallback})`);
+
+  // Maxima: the rows' deployment maxima, met by the defaults; then the given ones, checked.
+  const jobMaxima: Record<string, number> = {};
+  for (const [option, row] of OPTION_ROWS) {
+    if (row.deploymentMax !== undefined) {
+      jobMaxima[option] = Math.max(row.deploymentMax, options[option] as number);
     }
   }
-  if (maxima.timeoutMs !== undefined && jobMaxima.timeoutMs > urlBudgetMs) {
+  jobMaxima.timeoutMs = Math.max(OPTION_LIMITS.timeoutMs.min, urlBudgetMs);
+  const maxima: Record<string, unknown> = { ...props.jobMaxima };
+  const checked = checkMaxima(maxima);
+  for (const { option, message } of checked.problems) problems.push(`jobMaxima.${option} ${message}`);
+  const wrong = new Set(checked.problems.map((p) => p.option));
+  for (const [option, max] of Object.entries(maxima)) {
+    if (option === 'allowPrivate') {
+      problems.push('jobMaxima.allowPrivate: private targets are for local runs only');
+    } else if (!wrong.has(option)) {
+      jobMaxima[option] = max as number;
+      const fallback = options[option as keyof typeof options] as number;
+      if (fallback > (max as number))
+        problems.push(`jobMaxima.${option} (${max}) is below the default (${fallback})`);
+    }
+  }
+  if (typeof maxima.timeoutMs === 'number' && maxima.timeoutMs > urlBudgetMs) {
     problems.push(
-      `jobMaxima.timeoutMs (${jobMaxima.timeoutMs} ms) must fit in one worker invocation (${urlBudgetMs} ms)`,
+      `jobMaxima.timeoutMs (${maxima.timeoutMs} ms) must fit in one worker invocation (${urlBudgetMs} ms)`,
     );
   }
 

@@ -2,8 +2,9 @@
  * Lets Node run the CDK app straight from TypeScript: `node --import ./infra/resolve-ts.ts infra/app.ts`
  * (cdk.json). Node strips the types itself; this hook only maps the `.js` specifiers our sources
  * use (TypeScript's nodenext convention) to the `.ts` files that exist. Type stripping handles
- * erasable syntax only, so the app imports nothing from lambda/ but `lambda/core/defaults.ts`;
- * the handlers themselves are bundled by esbuild, which handles all of TypeScript.
+ * erasable syntax only, so the app imports nothing from lambda/ but the option table and what
+ * it needs (`lambda/core/job-options.ts`, `options.ts`, `option-kinds.ts`, `errors.ts`, the
+ * address policy); the handlers themselves are bundled by esbuild, which handles all of TypeScript.
  */
 import { registerHooks } from 'node:module';
 

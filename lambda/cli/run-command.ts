@@ -1,52 +1,32 @@
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
-import { BODY_MODES, DEFAULT_OPTIONS, type JobOptions, METHODS } from '../core/defaults.js';
 import { FanoutError, InvalidOptionError } from '../core/errors.js';
 import { openInput } from '../core/input/open-input.js';
-import { INPUT_FORMATS, type InputFormat } from '../core/input/parse-input.js';
+import type { InputFormat } from '../core/input/parse-input.js';
 import { isValidJobId, jobKeys, newJobId } from '../core/job/keys.js';
-import { resolveOptions } from '../core/options.js';
 import type { JobSummary } from '../core/summary.js';
 import type { EndpointJob } from '../local/run-endpoint.js';
 import { type LocalProgress, runLocalJob } from '../local/run-local.js';
 import { type CommandOutcome, getExitCode } from './exit-codes.js';
-import { collect, parseCount, parseDuration, parseSize } from './flag-parsers.js';
+import { inputFormatOption, jobOptionFlags, optionsFromFlags } from './job-flags.js';
 import { ProgressLine } from './progress-line.js';
 import { renderSummary } from './summary-screen.js';
 
-/** The flags of `fanout run`, as commander hands them over. */
+/** The flags of `fanout run`, as commander hands them over, besides the job options' (job-flags.ts). */
 export interface RunFlags {
   out: string;
   jobId?: string;
   format: InputFormat;
-  concurrency?: number;
-  perHost?: number;
-  timeout?: number;
-  connectTimeout?: number;
-  headersTimeout?: number;
-  bodyTimeout?: number;
-  retries?: number;
-  maxRedirects?: number;
-  maxBody?: number;
-  body?: string;
-  method?: string;
-  chunkSize?: number;
-  dedupe?: boolean;
-  allowPrivate?: boolean;
-  allow?: string[];
-  userAgent?: string;
   quiet?: boolean;
   json?: boolean;
   endpoint?: string;
   region?: string;
 }
 
-const d = DEFAULT_OPTIONS;
-
 /** `fanout run`: the whole job on this machine, written under --out. */
 export function runCommand(): Command {
-  return new Command('run')
+  const command = new Command('run')
     .description(
       'fetch every URL of a list on this machine (or through the AWS pipeline with --endpoint) and write the job under --out',
     )
@@ -56,59 +36,9 @@ export function runCommand(): Command {
       '--job-id <id>',
       'job id (letters, digits, . _ -); re-running an id keeps the parts already fetched',
     )
-    .addOption(new Option('--format <format>', 'input format').choices(INPUT_FORMATS).default('auto'))
-    .option(
-      '-c, --concurrency <n>',
-      `requests in flight at once (default: ${d.concurrency})`,
-      parseCount('--concurrency'),
-    )
-    .option(
-      '--per-host <n>',
-      `requests in flight per host name (default: ${d.perHost})`,
-      parseCount('--per-host'),
-    )
-    .option(
-      '--timeout <duration>',
-      `total time per URL, retries included (default: ${d.timeoutMs / 1000}s)`,
-      parseDuration('--timeout'),
-    )
-    .option(
-      '--connect-timeout <duration>',
-      `connect timeout per attempt (default: ${d.connectTimeoutMs / 1000}s)`,
-      parseDuration('--connect-timeout'),
-    )
-    .option(
-      '--headers-timeout <duration>',
-      `wait for response headers (default: ${d.headersTimeoutMs / 1000}s)`,
-      parseDuration('--headers-timeout'),
-    )
-    .option(
-      '--body-timeout <duration>',
-      `longest silence inside a body (default: ${d.bodyTimeoutMs / 1000}s)`,
-      parseDuration('--body-timeout'),
-    )
-    .option(
-      '--retries <n>',
-      `retries for network errors, 408, 429, 5xx (default: ${d.retries})`,
-      parseCount('--retries'),
-    )
-    .option(
-      '--max-redirects <n>',
-      `redirects followed (default: ${d.maxRedirects})`,
-      parseCount('--max-redirects'),
-    )
-    .option(
-      '--max-body <size>',
-      `largest decoded body, e.g. 512KiB (default: ${d.maxBodyBytes / 1024 / 1024}MiB)`,
-      parseSize('--max-body'),
-    )
-    .addOption(new Option('--body <mode>', `what to keep of bodies (default: ${d.body})`).choices(BODY_MODES))
-    .addOption(new Option('--method <method>', `HTTP method (default: ${d.method})`).choices(METHODS))
-    .option('--chunk-size <n>', `URLs per chunk (default: ${d.chunkSize})`, parseCount('--chunk-size'))
-    .option('--dedupe', 'skip exact duplicate URLs (reported as DUPLICATE in invalid.jsonl.gz)')
-    .option('--allow-private', 'allow loopback, private and link-local targets (local testing only)')
-    .option('--allow <cidr>', 'allow one blocked range, e.g. 127.0.0.0/8 (repeatable)', collect)
-    .option('--user-agent <ua>', 'User-Agent header', d.userAgent)
+    .addOption(inputFormatOption());
+  for (const flag of jobOptionFlags('table')) command.addOption(flag);
+  return command
     .option(
       '--endpoint <url>',
       'run the AWS pipeline (S3, SQS, DynamoDB and the Lambda handlers) against this AWS-compatible endpoint',
@@ -119,73 +49,6 @@ export function runCommand(): Command {
     .action(async (input: string, flags: RunFlags, command: Command) => {
       command.setOptionValue('exitCode', await runAction(input, flags));
     });
-}
-
-/** The flag that sets each job option. */
-const FLAG_OF: Partial<Record<keyof JobOptions, string>> = {
-  concurrency: '--concurrency',
-  perHost: '--per-host',
-  timeoutMs: '--timeout',
-  connectTimeoutMs: '--connect-timeout',
-  headersTimeoutMs: '--headers-timeout',
-  bodyTimeoutMs: '--body-timeout',
-  retries: '--retries',
-  maxRedirects: '--max-redirects',
-  maxBodyBytes: '--max-body',
-  body: '--body',
-  method: '--method',
-  chunkSize: '--chunk-size',
-  allow: '--allow',
-  userAgent: '--user-agent',
-};
-
-/** Rewrites option names in a validation message into the flags the user typed. */
-function inFlagTerms(err: InvalidOptionError): InvalidOptionError {
-  const rename = (name: string) => FLAG_OF[name as keyof JobOptions] ?? name;
-  // A multi-problem detail lists one "option: problem" per line.
-  const detail = err.detail.replace(
-    /^(\s+)(\w+):/gm,
-    (_all, indent: string, name: string) => `${indent}${rename(name)}:`,
-  );
-  return new InvalidOptionError(rename(err.option), detail);
-}
-
-/** Translates flags into job options; throws InvalidOptionError naming the flag. */
-export function optionsFromFlags(flags: RunFlags): JobOptions {
-  try {
-    return resolveFlags(flags);
-  } catch (err) {
-    throw err instanceof InvalidOptionError ? inFlagTerms(err) : err;
-  }
-}
-
-/** The job option each `fanout run` flag sets, by the flag's commander attribute name. */
-export const JOB_OPTION_OF = {
-  concurrency: 'concurrency',
-  perHost: 'perHost',
-  timeout: 'timeoutMs',
-  connectTimeout: 'connectTimeoutMs',
-  headersTimeout: 'headersTimeoutMs',
-  bodyTimeout: 'bodyTimeoutMs',
-  retries: 'retries',
-  maxRedirects: 'maxRedirects',
-  maxBody: 'maxBodyBytes',
-  body: 'body',
-  method: 'method',
-  chunkSize: 'chunkSize',
-  dedupe: 'dedupe',
-  allowPrivate: 'allowPrivate',
-  allow: 'allow',
-  userAgent: 'userAgent',
-} as const satisfies Partial<Record<keyof RunFlags, keyof JobOptions>>;
-
-function resolveFlags(flags: RunFlags): JobOptions {
-  const given: Record<string, unknown> = { dedupe: false, allowPrivate: false, allow: [] };
-  for (const [attribute, option] of Object.entries(JOB_OPTION_OF)) {
-    const value = flags[attribute as keyof RunFlags];
-    if (value !== undefined) given[option] = value;
-  }
-  return resolveOptions(given);
 }
 
 async function runAction(input: string, flags: RunFlags): Promise<number> {

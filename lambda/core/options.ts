@@ -1,81 +1,156 @@
-import { AddressPolicy } from './address/address-policy.js';
-import { BODY_MODES, DEFAULT_OPTIONS, type JobOptions, METHODS, OPTION_LIMITS } from './defaults.js';
+/**
+ * The rules of the option table (job-options.ts) applied: the defaults, the ranges, the check
+ * of a set of options and of a deployment's maxima. Every surface (CLI flags, the API's
+ * `options`, the construct's props, FANOUT_JOB_DEFAULTS / FANOUT_JOB_MAXIMA) calls these and
+ * names each problem as its user typed it.
+ */
 import { InvalidOptionError } from './errors.js';
+import { JOB_OPTIONS, type JobOptionRow, type JobOptions, type NumericOption } from './job-options.js';
+import type { Range } from './option-kinds.js';
 
-type NumericOption = keyof typeof OPTION_LIMITS;
-export type OptionLimits = { [K in NumericOption]: { min: number; max: number } };
+/** The table's rows, in its order. */
+export const OPTION_ROWS = Object.entries(JOB_OPTIONS) as [keyof JobOptions, JobOptionRow<unknown>][];
 
-const NUMERIC = Object.keys(OPTION_LIMITS) as NumericOption[];
-const KNOWN = new Set<string>(Object.keys(DEFAULT_OPTIONS));
+/** The defaults, applied in one place. */
+export const DEFAULT_OPTIONS: Readonly<JobOptions> = Object.freeze(
+  Object.fromEntries(OPTION_ROWS.map(([option, row]) => [option, row.default])) as JobOptions,
+);
+
+/** The allowed range of each numeric option. */
+export type OptionLimits = Record<NumericOption, Range>;
+
+/** fanout's own inclusive ranges of the numeric options; a deployment may tighten them (JobMaxima). */
+export const OPTION_LIMITS: Readonly<OptionLimits> = Object.freeze(
+  Object.fromEntries(
+    OPTION_ROWS.flatMap(([option, row]) => (row.kind.range ? [[option, row.kind.range]] : [])),
+  ) as OptionLimits,
+);
+
+/** One thing wrong with a set of options, named by option; each surface renames it. */
+export interface OptionProblem {
+  option: string;
+  /** What is wrong, e.g. "must be an integer from 1 to 900, got 0". */
+  message: string;
+  /** The other option a relation (`atMost`) compared it with. */
+  against?: string;
+}
+
+/** What a set of options is checked over and within. */
+export interface OptionBase {
+  /** Values of the options not given. @default DEFAULT_OPTIONS */
+  base?: Readonly<JobOptions>;
+  /** The ranges of the numeric options. @default OPTION_LIMITS */
+  limits?: Readonly<OptionLimits>;
+}
 
 /**
- * Applies the defaults to caller-given options and checks every one, collecting all
- * problems into one InvalidOptionError that names each option and its allowed range.
- * `limits` lets a deployment tighten the ranges.
+ * Applies `given` over the base and checks every option, returning every problem: unknown
+ * names, values outside their kind or range, an option above the one it may not exceed.
+ */
+export function checkJobOptions(
+  given: Record<string, unknown>,
+  { base = DEFAULT_OPTIONS, limits = OPTION_LIMITS }: OptionBase = {},
+): { options: JobOptions; problems: OptionProblem[] } {
+  const problems: OptionProblem[] = [];
+  for (const option of Object.keys(given)) {
+    if (!(option in JOB_OPTIONS)) problems.push({ option, message: 'unknown option' });
+  }
+  const values: Record<string, unknown> = {};
+  for (const [option] of OPTION_ROWS) {
+    const value = given[option] !== undefined ? given[option] : base[option];
+    values[option] = Array.isArray(value) ? [...value] : value;
+  }
+  for (const [option, row] of OPTION_ROWS) {
+    const other = row.atMost === undefined ? undefined : values[row.atMost];
+    // Left out, it follows the option it may not exceed down: "this many at most".
+    if (given[option] === undefined && Number.isInteger(other) && row.kind.range) {
+      const fallback = Math.min(base[option] as number, other as number);
+      values[option] = Math.max(row.kind.range.min, fallback);
+    }
+  }
+  const limitOf = (option: string) => (limits as Record<string, Range>)[option];
+  for (const [option, row] of OPTION_ROWS) {
+    const value = values[option];
+    const message = row.kind.check(value, limitOf(option));
+    if (message !== undefined) {
+      problems.push({ option, message });
+      continue;
+    }
+    const against = row.atMost;
+    const other = against === undefined ? undefined : values[against];
+    const otherValid =
+      against !== undefined && JOB_OPTIONS[against as keyof JobOptions]?.kind.check(other) === undefined;
+    if (otherValid && (value as number) > (other as number)) {
+      problems.push({ option, message: `must not exceed ${against} (${other}), got ${value}`, against });
+    }
+  }
+  return { options: values as JobOptions, problems };
+}
+
+/**
+ * One InvalidOptionError for the problems: "name: problem" for one, and for several
+ * "options: N problems" with one "name: problem" per line. `nameOf` gives each option the
+ * name its user typed (a flag, `options.x`).
+ */
+export function optionError(
+  problems: readonly OptionProblem[],
+  nameOf: (option: string) => string = (option) => option,
+): InvalidOptionError {
+  const lines = problems.map((p) => ({ name: nameOf(p.option), message: p.message }));
+  const [first] = lines;
+  if (lines.length === 1 && first) return new InvalidOptionError(first.name, first.message);
+  const list = lines.map((p) => `${p.name}: ${p.message}`).join('\n  ');
+  return new InvalidOptionError('options', `${lines.length} problems\n  ${list}`);
+}
+
+/**
+ * Applies the defaults (or `within.base`) to caller-given options and checks every one,
+ * collecting all problems into one InvalidOptionError that names each option (by `nameOf`)
+ * and what is allowed.
  */
 export function resolveOptions(
   given: Record<string, unknown> = {},
-  limits: OptionLimits = OPTION_LIMITS,
+  within: OptionBase = {},
+  nameOf?: (option: string) => string,
 ): JobOptions {
-  const problems: string[] = [];
-  for (const key of Object.keys(given)) {
-    if (!KNOWN.has(key)) problems.push(`${key}: unknown option`);
-  }
-  const options = { ...DEFAULT_OPTIONS, allow: [...DEFAULT_OPTIONS.allow] } as JobOptions;
-  const set = options as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(given)) {
-    if (KNOWN.has(key) && value !== undefined) set[key] = value;
-  }
-  // A small --concurrency without --per-host means "this many at most", not an error.
-  if (given.perHost === undefined && Number.isInteger(options.concurrency)) {
-    options.perHost = Math.max(1, Math.min(DEFAULT_OPTIONS.perHost, options.concurrency));
-  }
-  for (const key of NUMERIC) {
-    const value = options[key];
-    const { min, max } = limits[key];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      const unit = key.endsWith('Ms') ? ' ms' : key.endsWith('Bytes') ? ' bytes' : '';
-      problems.push(`${key}: must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`);
-    }
-  }
-  if (!BODY_MODES.includes(options.body)) {
-    problems.push(`body: must be one of ${BODY_MODES.join(', ')}, got ${JSON.stringify(options.body)}`);
-  }
-  if (!METHODS.includes(options.method)) {
-    problems.push(`method: must be one of ${METHODS.join(', ')}, got ${JSON.stringify(options.method)}`);
-  }
-  if (
-    typeof options.userAgent !== 'string' ||
-    options.userAgent.length === 0 ||
-    options.userAgent.length > 512
-  ) {
-    problems.push('userAgent: must be a non-empty string of at most 512 characters');
-  } else if (/[\r\n\0]/.test(options.userAgent)) {
-    problems.push('userAgent: must not contain line breaks or NUL');
-  }
-  for (const key of ['dedupe', 'allowPrivate'] as const) {
-    if (typeof options[key] !== 'boolean') problems.push(`${key}: must be true or false`);
-  }
-  if (!Array.isArray(options.allow) || options.allow.some((c) => typeof c !== 'string')) {
-    problems.push('allow: must be a list of CIDR strings');
-  } else {
-    try {
-      new AddressPolicy({ allowPrivate: false, allow: options.allow });
-    } catch (err) {
-      problems.push((err as Error).message);
-    }
-  }
-  const validCaps =
-    Number.isInteger(options.perHost) && Number.isInteger(options.concurrency) && options.concurrency >= 1;
-  if (validCaps && options.perHost > options.concurrency) {
-    problems.push(`perHost: must not exceed concurrency (${options.concurrency}), got ${options.perHost}`);
-  }
-  if (problems.length === 1) {
-    const [first = ''] = problems;
-    const at = first.indexOf(': ');
-    throw new InvalidOptionError(first.slice(0, at), first.slice(at + 2));
-  }
-  if (problems.length > 1)
-    throw new InvalidOptionError('options', `${problems.length} problems\n  ${problems.join('\n  ')}`);
+  const { options, problems } = checkJobOptions(given, within);
+  if (problems.length > 0) throw optionError(problems, nameOf);
   return options;
+}
+
+/** Upper bounds a deployment sets on numeric options, plus whether API callers may reach private addresses. */
+export type JobMaxima = { readonly [K in NumericOption]?: number } & { readonly allowPrivate?: boolean };
+
+/** fanout's own option ranges, each capped by the deployment's maximum where one is given. */
+export function limitsWithin(maxima: JobMaxima): OptionLimits {
+  const limits = { ...OPTION_LIMITS };
+  for (const [option, range] of Object.entries(OPTION_LIMITS) as [NumericOption, Range][]) {
+    const max = maxima[option];
+    if (max !== undefined) limits[option] = { min: range.min, max: Math.min(range.max, max) };
+  }
+  return limits;
+}
+
+/**
+ * Checks a deployment's maxima: each a valid value of its numeric option, allowPrivate true or
+ * false. Its problems read after the key: "concurrency must be an integer from 1 to 900, got 0".
+ */
+export function checkMaxima(given: Record<string, unknown>): {
+  maxima: JobMaxima;
+  problems: OptionProblem[];
+} {
+  const problems: OptionProblem[] = [];
+  for (const [option, value] of Object.entries(given)) {
+    const row = JOB_OPTIONS[option as keyof JobOptions] as JobOptionRow<unknown> | undefined;
+    if (option === 'allowPrivate') {
+      if (typeof value !== 'boolean') problems.push({ option, message: 'must be true or false' });
+    } else if (!row?.kind.range) {
+      const allowed = [...Object.keys(OPTION_LIMITS), 'allowPrivate'].join(', ');
+      problems.push({ option, message: `is not a numeric option (${allowed})` });
+    } else {
+      const message = row.kind.check(value);
+      if (message !== undefined) problems.push({ option, message });
+    }
+  }
+  return { maxima: given as JobMaxima, problems };
 }

@@ -1,4 +1,4 @@
-import type { JobOptions } from './defaults.js';
+import type { JobOptions } from './job-options.js';
 import type { InputItem } from './record.js';
 
 /** Where a job's objects live: S3 in AWS, a directory or memory locally. */

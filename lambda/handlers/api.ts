@@ -1,5 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { isValidJobId, jobKeys } from '../core/job/keys.js';
+import {
+  hasResultFiles,
+  type JobView,
+  RESULT_FILES,
+  type ResultFile,
+  toJobView,
+} from '../core/job/job-view.js';
+import { isValidJobId } from '../core/job/keys.js';
 import { parseSubmission, RequestError, submitJob } from '../core/job/submit.js';
 import { FINAL_STATUSES, type JobState } from '../core/ports.js';
 import { readConfig } from './config.js';
@@ -12,42 +19,15 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   body: `${JSON.stringify(body, null, 2)}\n`,
 });
 
-/** The objects a finished job leaves, by name. */
-const RESULT_FILES = {
-  results: jobKeys.results,
-  summary: jobKeys.summary,
-  failed: jobKeys.failed,
-  invalid: jobKeys.invalid,
-} as const;
-
-/** A job as GET /jobs/{id} shows it: state, progress, and where its results are. */
-async function jobView(services: Services, state: JobState) {
+/** A job as GET /jobs/{id} shows it, with presigned links to its results once they are written. */
+async function jobView(services: Services, state: JobState): Promise<JobView> {
   const { bucket, resultUrlSeconds } = services.config;
-  const { jobId } = state;
-  const finalized = state.status === 'succeeded' || state.status === 'completed_with_errors';
-  const results: Record<string, { s3: string; url?: string }> = {};
+  if (!hasResultFiles(state.status)) return toJobView(state, { bucket });
+  const urls = {} as Record<ResultFile, string>;
   for (const [name, key] of Object.entries(RESULT_FILES)) {
-    const s3 = `s3://${bucket}/${key(jobId)}`;
-    results[name] = finalized ? { s3, url: await services.linkTo(key(jobId), resultUrlSeconds) } : { s3 };
+    urls[name as ResultFile] = await services.linkTo(key(state.jobId), resultUrlSeconds);
   }
-  return {
-    jobId,
-    status: state.status,
-    ...(state.error !== undefined && { error: state.error }),
-    cancelRequested: state.cancelRequested === true,
-    createdAt: state.createdAt,
-    updatedAt: state.updatedAt,
-    progress: {
-      chunksDone: state.chunksDone,
-      totalChunks: state.totalChunks,
-      accepted: state.accepted,
-      invalid: state.invalid,
-      urlsDone: state.urlsDone,
-      urlsFailed: state.urlsFailed,
-    },
-    results,
-    ...(finalized && { resultUrlsExpireInSeconds: resultUrlSeconds }),
-  };
+  return toJobView(state, { bucket, links: { urls, expiresInSeconds: resultUrlSeconds } });
 }
 
 async function submit(services: Services, body: string | null): Promise<APIGatewayProxyResult> {

@@ -1,7 +1,11 @@
-import { type JobOptions, OPTION_LIMITS } from '../core/defaults.js';
-import { type JobMaxima, limitsWithin } from '../core/job/submit.js';
-import type { OptionLimits } from '../core/options.js';
-import { resolveOptions } from '../core/options.js';
+import type { JobOptions } from '../core/job-options.js';
+import {
+  checkJobOptions,
+  checkMaxima,
+  type JobMaxima,
+  limitsWithin,
+  type OptionLimits,
+} from '../core/options.js';
 
 /** The Lambda functions' configuration, read from the environment once and checked. */
 export interface HandlerConfig {
@@ -57,21 +61,25 @@ export function readConfig(
       problems.push(`${name} must be a whole number, got ${env[name]}`);
     return value;
   };
-  const json = <T>(name: string, read: (value: Record<string, unknown>) => T, fallback: T): T => {
+  const json = (name: string): Record<string, unknown> => {
     try {
       const value = JSON.parse(env[name] ?? '{}') as unknown;
-      if (typeof value !== 'object' || value === null || Array.isArray(value))
-        throw new Error('not a JSON object');
-      return read(value as Record<string, unknown>);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        return value as Record<string, unknown>;
+      problems.push(`${name}: not a JSON object`);
     } catch (err) {
       problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-      return fallback;
     }
+    return {};
   };
-  const maxima = json('FANOUT_JOB_MAXIMA', readMaxima, {});
+  const given = checkMaxima(json('FANOUT_JOB_MAXIMA'));
+  for (const p of given.problems) problems.push(`FANOUT_JOB_MAXIMA: ${p.option} ${p.message}`);
+  // Maxima with a problem are not applied: they would only add problems of their own below.
+  const maxima: JobMaxima = given.problems.length === 0 ? given.maxima : {};
   const jobLimits = limitsWithin(maxima);
   // API requests start from the defaults, so the defaults must keep to the maxima too.
-  const jobDefaults = json('FANOUT_JOB_DEFAULTS', (v) => resolveOptions(v, jobLimits), resolveOptions());
+  const defaults = checkJobOptions(json('FANOUT_JOB_DEFAULTS'), { limits: jobLimits });
+  for (const p of defaults.problems) problems.push(`FANOUT_JOB_DEFAULTS: ${p.option}: ${p.message}`);
   const config: HandlerConfig = {
     bucket: env.FANOUT_BUCKET ?? '',
     tableName: env.FANOUT_TABLE ?? '',
@@ -81,7 +89,7 @@ export function readConfig(
     dispatchMarginMs: whole('FANOUT_DISPATCH_MARGIN_MS', 60_000),
     cancelPollMs: whole('FANOUT_CANCEL_POLL_MS', 5_000),
     resultUrlSeconds: whole('FANOUT_RESULT_URL_SECONDS', 3_600),
-    jobDefaults,
+    jobDefaults: defaults.options,
     jobLimits,
     allowPrivate: maxima.allowPrivate === true,
     eventBus: env.FANOUT_EVENT_BUS ?? '',
@@ -89,29 +97,4 @@ export function readConfig(
   };
   if (problems.length > 0) throw new Error(`fanout configuration: ${problems.join('; ')}`);
   return config;
-}
-
-function readMaxima(value: Record<string, unknown>): JobMaxima {
-  const maxima: Record<string, number | boolean> = {};
-  for (const [key, max] of Object.entries(value)) {
-    if (key === 'allowPrivate') {
-      if (typeof max !== 'boolean') throw new Error('allowPrivate must be true or false');
-      maxima[key] = max;
-    } else if (!(key in OPTION_LIMITS)) {
-      throw new Error(
-        `${key} is not a numeric option (${Object.keys(OPTION_LIMITS).join(', ')}, allowPrivate)`,
-      );
-    } else if (
-      typeof max !== 'number' ||
-      !Number.isInteger(max) ||
-      max < OPTION_LIMITS[key as keyof typeof OPTION_LIMITS].min
-    ) {
-      throw new Error(
-        `${key} must be a whole number of at least ${OPTION_LIMITS[key as keyof typeof OPTION_LIMITS].min}`,
-      );
-    } else {
-      maxima[key] = max;
-    }
-  }
-  return maxima as JobMaxima;
 }

@@ -1,9 +1,9 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseChunkMessage } from '../adapters/aws/sqs-chunk-queue.js';
-import type { JobOptions } from '../core/defaults.js';
 import { FetchEngine } from '../core/fetch/engine.js';
 import { jobKeys } from '../core/job/keys.js';
 import { ChunkDeadlineError, processChunk } from '../core/job/process-chunk.js';
+import type { JobOptions } from '../core/job-options.js';
 import type { ResultRecord } from '../core/record.js';
 import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';

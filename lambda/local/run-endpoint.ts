@@ -1,11 +1,11 @@
 import { basename } from 'node:path';
 import { createAwsClients, localEndpointCredentials } from '../adapters/aws/clients.js';
 import type { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
-import type { JobOptions } from '../core/defaults.js';
 import { FanoutError } from '../core/errors.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { jobKeys } from '../core/job/keys.js';
 import { RequestError, submitJob } from '../core/job/submit.js';
+import type { JobOptions } from '../core/job-options.js';
 import type { JobState, ObjectStore } from '../core/ports.js';
 import type { JobSummary } from '../core/summary.js';
 import { setLogSink } from '../handlers/log.js';

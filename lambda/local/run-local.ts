@@ -1,7 +1,6 @@
 import { MemoryChunkQueue } from '../adapters/memory-chunk-queue.js';
 import { MemoryJobStore } from '../adapters/memory-job-store.js';
 import type { Resolver } from '../core/address/guarded-lookup.js';
-import type { JobOptions } from '../core/defaults.js';
 import { FetchEngine } from '../core/fetch/engine.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { dispatchJob } from '../core/job/dispatch.js';
@@ -9,6 +8,7 @@ import { finalizeJob } from '../core/job/finalize.js';
 import type { JobManifest } from '../core/job/job-request.js';
 import { jobKeys } from '../core/job/keys.js';
 import { processChunk } from '../core/job/process-chunk.js';
+import type { JobOptions } from '../core/job-options.js';
 import type { ObjectStore } from '../core/ports.js';
 import type { ResultRecord } from '../core/record.js';
 import type { JobSummary } from '../core/summary.js';

@@ -11,8 +11,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandOutcome, EXIT, getExitCode } from '../../lambda/cli/exit-codes.js';
 import { runCommand } from '../../lambda/cli/run-command.js';
-import { DEFAULT_OPTIONS } from '../../lambda/core/defaults.js';
 import type { JobManifest } from '../../lambda/core/job/job-request.js';
+import { DEFAULT_OPTIONS } from '../../lambda/core/options.js';
 import type { InvalidLine } from '../../lambda/core/record.js';
 import type { JobSummary } from '../../lambda/core/summary.js';
 import {
@@ -113,6 +113,32 @@ describe('help', () => {
     expect(help).toContain(`(default: ${d.retries})`);
     expect(help).toContain(`--chunk-size <n> URLs per chunk (default: ${d.chunkSize})`);
     expect(help).toContain(`(default: ${d.timeoutMs / 1000}s)`);
+  });
+});
+
+describe('help of the commands that start a deployed job', () => {
+  it.each([
+    ['submit', "the deployment's"],
+    ['retry', "the original job's"],
+  ])("fanout %s --help says %s defaults apply, not fanout run's", async (command, whose) => {
+    const run = await runCli([command, '--help']);
+    expect(run.code).toBe(EXIT.OK);
+    const help = squash(run.stdout);
+    expect(help).toContain(`--concurrency <n> requests in flight at once (default: ${whose})`);
+    expect(help).toContain(`--timeout <duration> total time per URL, retries included (default: ${whose})`);
+    expect(help).toContain(`--body <mode> what to keep of bodies (default: ${whose})`);
+    // None of fanout run's own numbers or words: a deployment has defaults of its own.
+    const d = DEFAULT_OPTIONS;
+    for (const local of [
+      d.concurrency,
+      d.perHost,
+      `${d.timeoutMs / 1000}s`,
+      d.chunkSize,
+      d.body,
+      d.userAgent,
+    ]) {
+      expect(help).not.toContain(`(default: ${local})`);
+    }
   });
 });
 

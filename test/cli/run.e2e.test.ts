@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS } from '../../lambda/core/defaults.js';
+import { DEFAULT_OPTIONS } from '../../lambda/core/options.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
 import { toFailedLine } from '../../lambda/core/record.js';
 import {

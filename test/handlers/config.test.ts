@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS, OPTION_LIMITS } from '../../lambda/core/defaults.js';
+import { DEFAULT_OPTIONS, OPTION_LIMITS } from '../../lambda/core/options.js';
 import { readConfig } from '../../lambda/handlers/config.js';
 
 const WORKER = { FANOUT_BUCKET: 'bkt', FANOUT_TABLE: 'tbl', FANOUT_QUEUE_URL: 'https://sqs/q' };
@@ -169,11 +169,10 @@ describe('readConfig: FANOUT_JOB_MAXIMA', () => {
     expect(config.allowPrivate).toBe(true);
   });
 
-  it('a maximum above fanout’s own keeps fanout’s', () => {
-    expect(readConfig({ ...WORKER, FANOUT_JOB_MAXIMA: '{"retries": 50}' }).jobLimits.retries).toEqual({
-      min: 0,
-      max: 10,
-    });
+  it('a maximum above fanout’s own is refused, as the construct refuses it', () => {
+    expect(problemsOf({ ...WORKER, FANOUT_JOB_MAXIMA: '{"retries": 50}' })).toBe(
+      'fanout configuration: FANOUT_JOB_MAXIMA: retries must be an integer from 0 to 10, got 50',
+    );
   });
 
   it('allowPrivate false is read as false', () => {
@@ -193,11 +192,15 @@ describe('readConfig: FANOUT_JOB_MAXIMA', () => {
   });
 
   it.each([
-    ['a fraction', '{"concurrency": 1.5}', 'concurrency must be a whole number of at least 1'],
-    ['a string', '{"concurrency": "10"}', 'concurrency must be a whole number of at least 1'],
-    ['below the minimum', '{"concurrency": 0}', 'concurrency must be a whole number of at least 1'],
-    ['below a minimum of 100', '{"timeoutMs": 99}', 'timeoutMs must be a whole number of at least 100'],
-    ['negative', '{"retries": -1}', 'retries must be a whole number of at least 0'],
+    ['a fraction', '{"concurrency": 1.5}', 'concurrency must be an integer from 1 to 900, got 1.5'],
+    ['a string', '{"concurrency": "10"}', 'concurrency must be an integer from 1 to 900, got "10"'],
+    ['below the minimum', '{"concurrency": 0}', 'concurrency must be an integer from 1 to 900, got 0'],
+    [
+      'below a minimum of 100',
+      '{"timeoutMs": 99}',
+      'timeoutMs must be an integer from 100 to 900000 ms, got 99',
+    ],
+    ['negative', '{"retries": -1}', 'retries must be an integer from 0 to 10, got -1'],
     ['allowPrivate not a boolean', '{"allowPrivate": "yes"}', 'allowPrivate must be true or false'],
     ['not an object', '[64]', 'not a JSON object'],
   ])('%s is refused', (_name, value, problem) => {

@@ -8,8 +8,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS, type JobOptions } from '../../lambda/core/defaults.js';
 import type { FetchEngine } from '../../lambda/core/fetch/engine.js';
+import type { JobOptions } from '../../lambda/core/job-options.js';
+import { DEFAULT_OPTIONS } from '../../lambda/core/options.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
 import { ensureCliBuilt, readJob, runCli } from '../helpers/cli-harness.js';
 import { fetchItem } from '../helpers/fetch-engine.js';

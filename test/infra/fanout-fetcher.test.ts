@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FanoutFetcher, JOB_FINISHED_EVENT, RETENTION_TAG } from '../../infra/fanout-fetcher.js';
 import { createJobTableInput } from '../../lambda/adapters/aws/dynamo-job-store.js';
-import { DEFAULT_OPTIONS } from '../../lambda/core/defaults.js';
+import { DEFAULT_OPTIONS } from '../../lambda/core/options.js';
 import { type RequiredVariable, readConfig } from '../../lambda/handlers/config.js';
 import { FINISHED_EVENT } from '../../lambda/handlers/services.js';
 import { logicalId, permissionsOf, testApp } from './cdk-test-app.js';
@@ -111,7 +111,7 @@ describe('the Lambdas', () => {
     expect(envOf(template, api).FANOUT_RESULT_URL_SECONDS).toBe('3600');
   });
 
-  it('hand the job defaults from lambda/core/defaults.ts, and maxima that fit one worker invocation', () => {
+  it('hand the job defaults from the option table, and maxima that fit one worker invocation', () => {
     const defaults = JSON.parse(envOf(template, fetcher.dispatcher).FANOUT_JOB_DEFAULTS as string);
     for (const key of [
       'concurrency',

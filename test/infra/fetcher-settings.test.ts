@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { FanoutFetcherProps } from '../../infra/fanout-fetcher.js';
 import { FETCHER_LIMITS, resolveFetcherSettings } from '../../infra/fetcher-settings.js';
-import { DEFAULT_OPTIONS, OPTION_LIMITS } from '../../lambda/core/defaults.js';
+import type { BodyMode } from '../../lambda/core/job-options.js';
+import { OPTION_LIMITS, OPTION_ROWS } from '../../lambda/core/options.js';
 
 /** The problems resolveFetcherSettings reports for some props, one line each. */
 function problemsOf(props: FanoutFetcherProps): string[] {
@@ -19,17 +22,44 @@ function problemsOf(props: FanoutFetcherProps): string[] {
 }
 
 describe('resolveFetcherSettings', () => {
-  it('takes the job defaults from lambda/core/defaults.ts', () => {
-    const { jobDefaults } = resolveFetcherSettings();
-    expect(jobDefaults).toEqual({
-      concurrency: DEFAULT_OPTIONS.concurrency,
-      perHost: DEFAULT_OPTIONS.perHost,
-      chunkSize: DEFAULT_OPTIONS.chunkSize,
-      body: DEFAULT_OPTIONS.body,
-      maxBodyBytes: DEFAULT_OPTIONS.maxBodyBytes,
-      inlineMaxBytes: DEFAULT_OPTIONS.inlineMaxBytes,
-      userAgent: DEFAULT_OPTIONS.userAgent,
-    });
+  it("hands every option that has a prop to the handlers, at the table's default", () => {
+    const props = OPTION_ROWS.filter(([, row]) => row.deployed === 'prop');
+    expect(resolveFetcherSettings().jobDefaults).toEqual(
+      Object.fromEntries(props.map(([option, row]) => [option, row.default])),
+    );
+  });
+
+  it.each(OPTION_ROWS.filter(([, row]) => row.deployed === 'prop'))(
+    'the %s prop is the table row: its range is checked and its value handed on',
+    (option, row) => {
+      const range = row.kind.range;
+      const value = range ? range.min : row.default;
+      const props = { [option]: value, ...(option === 'perHost' && { concurrency: value }) };
+      expect(resolveFetcherSettings(props as FanoutFetcherProps).jobDefaults[option as 'body']).toEqual(
+        value,
+      );
+      if (range) {
+        expect(problemsOf({ [option]: range.max + 1 } as FanoutFetcherProps)).toContain(
+          `${option} ${row.kind.check(range.max + 1)}`,
+        );
+      }
+    },
+  );
+
+  it('states no job option default of its own: FanoutFetcherProps takes the props from the table', () => {
+    // A prop declared again in the construct would carry a second @default (it said 128 for
+    // concurrency, 250 for chunkSize); the table row holds the one true one.
+    const source = readFileSync(
+      fileURLToPath(new URL('../../infra/fanout-fetcher.ts', import.meta.url)),
+      'utf8',
+    );
+    const props = source.slice(source.indexOf('export interface FanoutFetcherProps'));
+    const declared = OPTION_ROWS.map(([option]) => option).filter((option) =>
+      new RegExp(`^\\s*readonly ${option}\\?:`, 'm').test(props),
+    );
+    expect(declared).toEqual([]);
+    expectTypeOf<FanoutFetcherProps['concurrency']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<FanoutFetcherProps['body']>().toEqualTypeOf<BodyMode | undefined>();
   });
 
   it('documents its defaults: what the TSDoc @default tags say', () => {
@@ -101,6 +131,19 @@ describe('resolveFetcherSettings', () => {
     ]);
   });
 
+  it('takes a maximum for any numeric option, checked as a value of it, and refuses private targets', () => {
+    expect(resolveFetcherSettings({ jobMaxima: { retries: 5 } }).jobMaxima).toMatchObject({ retries: 5 });
+    expect(
+      problemsOf({
+        jobMaxima: { retries: 11, concurrency: 0, allowPrivate: true } as FanoutFetcherProps['jobMaxima'],
+      }),
+    ).toEqual([
+      'jobMaxima.retries must be an integer from 0 to 10, got 11',
+      'jobMaxima.concurrency must be an integer from 1 to 900, got 0',
+      'jobMaxima.allowPrivate: private targets are for local runs only',
+    ]);
+  });
+
   it('collects every problem and throws once, naming each prop and what is allowed', () => {
     const problems = problemsOf({
       concurrency: 1000,
@@ -120,11 +163,11 @@ describe('resolveFetcherSettings', () => {
       metricsNamespace: 'AWS/Lambda',
     });
     expect(problems).toEqual([
-      `concurrency must be a whole number from 1 to ${OPTION_LIMITS.concurrency.max}, got 1000`,
-      'perHost must be a whole number from 1 to 900, got 0',
-      'chunkSize must be a whole number from 1 to 10000, got 1.5',
+      `concurrency must be an integer from 1 to ${OPTION_LIMITS.concurrency.max}, got 1000`,
+      'perHost must be an integer from 1 to 900, got 0',
       'body must be one of none, hash, inline, store, got "all"',
-      'userAgent must be 1 to 512 characters without line breaks or NUL',
+      'userAgent must not contain line breaks or NUL',
+      'chunkSize must be an integer from 1 to 10000, got 1.5',
       'workerMemorySize must be a whole number from 128 to 10240 MiB, got 64',
       'workerTimeout must be a whole number from 30 to 900 s, got 960',
       'workerBatchSize must be a whole number from 1 to 10, got 11',
@@ -153,7 +196,7 @@ describe('resolveFetcherSettings', () => {
       'jobDefaults.concurrency: set it with the concurrency prop instead',
       'jobDefaults.allowPrivate: private targets are for local runs only',
       'jobDefaults.colour: unknown job option',
-      'jobDefaults.retries must be a whole number from 0 to 10, got 99',
+      'jobDefaults.retries must be an integer from 0 to 10, got 99',
       'jobDefaults.method must be one of GET, HEAD, got "POST"',
     ]);
     expect(resolveFetcherSettings({ jobDefaults: { retries: 5, method: 'HEAD' } }).jobDefaults).toMatchObject(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS } from '../../lambda/core/defaults.js';
+import { DEFAULT_OPTIONS } from '../../lambda/core/options.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,7 @@
 import { DynamoJobStore } from '../../adapters/aws/dynamo-job-store.js';
+import { type JobView, toJobView } from '../../core/job/job-view.js';
 import { EXIT } from '../exit-codes.js';
-import { isFinal, type JobView, viewOfState } from './job-view.js';
+import { isFinal } from './job-view.js';
 import { JobsApi } from './jobs-api.js';
 import { noSuchJob, RemoteError } from './remote-error.js';
 import type { Target } from './target.js';
@@ -30,7 +31,7 @@ class TableAccess implements JobAccess {
   async get(jobId: string): Promise<JobView> {
     const state = await this.jobs.get(jobId);
     if (!state) throw noSuchJob(jobId, this.where);
-    return viewOfState(state, this.bucket);
+    return toJobView(state, { bucket: this.bucket });
   }
 
   async cancel(jobId: string): Promise<JobView> {
@@ -40,7 +41,7 @@ class TableAccess implements JobAccess {
     }
     const state = await this.jobs.requestCancel(jobId);
     if (!state) throw noSuchJob(jobId, this.where);
-    return viewOfState(state, this.bucket);
+    return toJobView(state, { bucket: this.bucket });
   }
 }
 

@@ -1,52 +1,7 @@
-import { jobKeys } from '../../core/job/keys.js';
-import { FINAL_STATUSES, type JobState, type JobStatus } from '../../core/ports.js';
+import type { JobView } from '../../core/job/job-view.js';
+import { FINAL_STATUSES } from '../../core/ports.js';
 import { count as n } from '../../core/report/format.js';
 import { EXIT, type ExitCode, getExitCode } from '../exit-codes.js';
-
-/** A job as `GET /jobs/{id}` shows it; read from the job table when there is no API. */
-export interface JobView {
-  jobId: string;
-  status: JobStatus;
-  error?: string;
-  cancelRequested: boolean;
-  createdAt: string;
-  updatedAt: string;
-  progress: {
-    chunksDone: number;
-    totalChunks: number | null;
-    accepted: number;
-    invalid: number;
-    urlsDone: number;
-    urlsFailed: number;
-  };
-  /** Where the results are: s3:// locations, and presigned links once the job has finished (API only). */
-  results?: Record<string, { s3: string; url?: string }>;
-}
-
-/** The view of a job table item, with the result locations when the bucket is known. */
-export function viewOfState(state: JobState, bucket?: string): JobView {
-  const { jobId, status, chunksDone, totalChunks, accepted, invalid, urlsDone, urlsFailed } = state;
-  const files = {
-    results: jobKeys.results,
-    summary: jobKeys.summary,
-    failed: jobKeys.failed,
-    invalid: jobKeys.invalid,
-  };
-  return {
-    jobId,
-    status,
-    ...(state.error !== undefined && { error: state.error }),
-    cancelRequested: state.cancelRequested === true,
-    createdAt: state.createdAt,
-    updatedAt: state.updatedAt,
-    progress: { chunksDone, totalChunks, accepted, invalid, urlsDone, urlsFailed },
-    ...(bucket && {
-      results: Object.fromEntries(
-        Object.entries(files).map(([name, key]) => [name, { s3: `s3://${bucket}/${key(jobId)}` }]),
-      ),
-    }),
-  };
-}
 
 /** Whether nothing more will happen to the job. */
 export const isFinal = (view: Pick<JobView, 'status'>): boolean => FINAL_STATUSES.includes(view.status);

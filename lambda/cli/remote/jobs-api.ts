@@ -1,7 +1,7 @@
-import type { JobOptions } from '../../core/defaults.js';
 import type { InputFormat } from '../../core/input/parse-input.js';
+import type { JobView } from '../../core/job/job-view.js';
+import type { JobOptions } from '../../core/job-options.js';
 import { EXIT } from '../exit-codes.js';
-import type { JobView } from './job-view.js';
 import { noSuchJob, RemoteError } from './remote-error.js';
 import { signedFetch } from './signing.js';
 import type { Target } from './target.js';

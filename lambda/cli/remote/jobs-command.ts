@@ -2,10 +2,10 @@ import { paginateScan } from '@aws-sdk/client-dynamodb';
 import { Command } from 'commander';
 import { toJobState } from '../../adapters/aws/dynamo-attributes.js';
 import { InvalidOptionError } from '../../core/errors.js';
+import { toJobView } from '../../core/job/job-view.js';
 import type { JobState } from '../../core/ports.js';
 import { EXIT } from '../exit-codes.js';
 import { parseCount } from '../flag-parsers.js';
-import { viewOfState } from './job-view.js';
 import { remoteAction } from './remote-error.js';
 import { addTargetFlags, Target, type TargetFlags } from './target.js';
 
@@ -85,7 +85,7 @@ export function jobsCommand(): Command {
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify(
-            jobs.map((job) => viewOfState(job, bucket)),
+            jobs.map((job) => toJobView(job, { bucket })),
             null,
             2,
           )}\n`,

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
-import type { JobOptions } from '../../core/defaults.js';
 import { FETCH_ERROR_CODES, type FetchErrorCode, InvalidOptionError } from '../../core/errors.js';
 import type { JobRequest } from '../../core/job/job-request.js';
 import { jobKeys } from '../../core/job/keys.js';
+import type { JobOptions } from '../../core/job-options.js';
 import type { FailedLine } from '../../core/record.js';
 import { EXIT } from '../exit-codes.js';
+import { givenJobOptions, jobOptionFlags } from '../job-flags.js';
 import { requireFinished } from './finished-job.js';
-import { givenJobOptions, jobOptionFlags } from './job-option-flags.js';
 import { RemoteError, remoteAction } from './remote-error.js';
 import { jsonLines, openObject } from './streaming.js';
 import { submitList } from './submission.js';
@@ -99,7 +99,7 @@ export function retryCommand(): Command {
     .option('--job-id <id>', 'id of the new job (API only; default: time + random)')
     .option('--upload', "upload to inputs/ even when the stack has an API (deployment's default options)")
     .option('--json', 'print {"jobId", "via", "source", "retried"} instead of the bare job id');
-  for (const option of jobOptionFlags().filter((o) => o.long !== '--format')) command.addOption(option);
+  for (const option of jobOptionFlags("the original job's")) command.addOption(option);
   return addTargetFlags(command).action(
     remoteAction(async (jobId: string, flags: RetryFlags, self: Command) => {
       const codes = flags.codes === undefined ? null : parseCodes(flags.codes);

@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
 import { InvalidOptionError } from '../../core/errors.js';
+import type { JobView } from '../../core/job/job-view.js';
 import { parseDuration } from '../flag-parsers.js';
 import { jobAccess } from './job-access.js';
-import { exitCodeOf, type JobView, renderJob } from './job-view.js';
+import { exitCodeOf, renderJob } from './job-view.js';
 import { remoteAction } from './remote-error.js';
 import { addTargetFlags, Target, type TargetFlags } from './target.js';
 import { watchJob } from './watch.js';

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { JobOptions } from '../../core/defaults.js';
 import { InputError, InvalidOptionError } from '../../core/errors.js';
 import type { InputFormat } from '../../core/input/parse-input.js';
 import { INPUTS_PREFIX, isValidJobId, jobKeys, newJobId, uploadJobId } from '../../core/job/keys.js';
+import type { JobOptions } from '../../core/job-options.js';
 import { EXIT } from '../exit-codes.js';
 import { JobsApi } from './jobs-api.js';
 import { RemoteError } from './remote-error.js';

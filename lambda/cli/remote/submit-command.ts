@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { InputFormat } from '../../core/input/parse-input.js';
 import { EXIT } from '../exit-codes.js';
-import { givenJobOptions, jobOptionFlags } from './job-option-flags.js';
+import { givenJobOptions, inputFormatOption, jobOptionFlags } from '../job-flags.js';
 import { remoteAction } from './remote-error.js';
 import { type Submitted, submitList } from './submission.js';
 import { addTargetFlags, Target, type TargetFlags } from './target.js';
@@ -33,7 +33,7 @@ export function submitCommand(): Command {
   const command = new Command('submit')
     .description(
       'start a job on the deployed stack from a local list or s3://bucket/key; prints the job id.\n' +
-        "Job options left out take the deployment's defaults, not the ones shown here.",
+        "Job options left out take the deployment's defaults.",
     )
     .argument(
       '<list>',
@@ -42,8 +42,9 @@ export function submitCommand(): Command {
     .option('--job-id <id>', 'job id (API only; default: time + random)')
     .option('--upload', "upload to inputs/ even when the stack has an API (deployment's default options)")
     .option('--key <name>', 'object name under inputs/ for an upload (default: the file name)')
-    .option('--json', 'print {"jobId", "via", "source"} instead of the bare job id');
-  for (const option of jobOptionFlags()) command.addOption(option);
+    .option('--json', 'print {"jobId", "via", "source"} instead of the bare job id')
+    .addOption(inputFormatOption());
+  for (const option of jobOptionFlags("the deployment's")) command.addOption(option);
   return addTargetFlags(command).action(
     remoteAction(async (list: string, flags: SubmitFlags, self: Command) => {
       const { options, flags: apiOnlyFlags } = givenJobOptions(self);

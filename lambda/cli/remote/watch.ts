@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
+import type { JobView } from '../../core/job/job-view.js';
 import { EXIT } from '../exit-codes.js';
 import type { JobAccess } from './job-access.js';
-import { isFinal, type JobView } from './job-view.js';
+import { isFinal } from './job-view.js';
 import { RemoteError } from './remote-error.js';
 
 /** How long --watch waits for a job that does not exist yet (an upload's dispatcher has not run). */

@@ -1,8 +1,8 @@
 import { createHash, type Hash, hash } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
-import type { BodyMode } from '../defaults.js';
 import { BodyTooLargeError, FetchError } from '../errors.js';
+import type { BodyMode } from '../job-options.js';
 
 /** What was kept of a response body. */
 export interface BodyOutcome {

@@ -1,7 +1,7 @@
 import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
-import type { JobOptions } from '../defaults.js';
 import { BlockedAddressError, BodyTooLargeError, type FetchError } from '../errors.js';
+import type { JobOptions } from '../job-options.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { ACCEPT_ENCODING, type BodyLimits, type BodyOutcome, BodyReader } from './body-reader.js';
 import { type FirstAttempt, type ItemFetcher, scheduleChunk } from './chunk-scheduler.js';
@@ -14,7 +14,7 @@ import { isRetryableStatus, RetryPolicy } from './retry-policy.js';
 import { parseTarget } from './target-url.js';
 import { DeadlineList, RunsBySignal, UrlRun } from './url-run.js';
 
-/** Options the engine reads: a job's options (see defaults.ts). */
+/** Options the engine reads: a job's options (see job-options.ts). */
 export type EngineOptions = Pick<
   JobOptions,
   | 'concurrency'

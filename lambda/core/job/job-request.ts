@@ -1,5 +1,5 @@
-import type { JobOptions } from '../defaults.js';
 import type { InputFormat } from '../input/parse-input.js';
+import type { JobOptions } from '../job-options.js';
 
 /** jobs/<jobId>/job.json: what was asked for. */
 export interface JobRequest {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { type JobOptions, OPTION_LIMITS } from '../defaults.js';
-import { FanoutError, InvalidOptionError } from '../errors.js';
+import { FanoutError } from '../errors.js';
 import { INPUT_FORMATS, type InputFormat } from '../input/parse-input.js';
-import { type OptionLimits, resolveOptions } from '../options.js';
+import type { JobOptions } from '../job-options.js';
+import { checkJobOptions, type OptionLimits, optionError } from '../options.js';
 import type { JobStore, ObjectStore } from '../ports.js';
 import type { JobRequest } from './job-request.js';
 import { isValidJobId, jobKeys, newJobId } from './keys.js';
@@ -36,19 +36,6 @@ export interface SubmitPolicy {
   limits: OptionLimits;
   /** Whether callers may reach private addresses (`allowPrivate`, `allow`). Off in a real deployment. */
   allowPrivate: boolean;
-}
-
-/** Upper bounds a deployment sets on numeric options, plus whether private targets are allowed. */
-export type JobMaxima = Partial<Record<keyof OptionLimits, number>> & { allowPrivate?: boolean };
-
-/** fanout's own option ranges, each capped by the deployment's maximum where one is given. */
-export function limitsWithin(maxima: JobMaxima): OptionLimits {
-  const limits = { ...OPTION_LIMITS } as OptionLimits;
-  for (const key of Object.keys(OPTION_LIMITS) as Array<keyof OptionLimits>) {
-    const max = maxima[key];
-    if (max !== undefined) limits[key] = { min: limits[key].min, max: Math.min(limits[key].max, max) };
-  }
-  return limits;
 }
 
 /** A checked job request, and the inline list to store (gzipped JSONL) when it came inline. */
@@ -141,21 +128,9 @@ function checkOptions(value: unknown, policy: SubmitPolicy): JobOptions {
   ) {
     throw bad('options.allowPrivate/allow: this deployment does not let API callers reach private addresses');
   }
-  const base: Record<string, unknown> = { ...policy.defaults };
-  // A smaller concurrency without a per-host cap lowers the per-host cap with it (as on the CLI).
-  if (Number.isInteger(given.concurrency) && given.perHost === undefined) {
-    base.perHost = Math.max(1, Math.min(policy.defaults.perHost, given.concurrency as number));
-  }
-  try {
-    return resolveOptions({ ...base, ...given }, policy.limits);
-  } catch (err) {
-    if (err instanceof InvalidOptionError) {
-      // Several problems come as one error named 'options', one "name: problem" per line.
-      const detail = err.detail.replace(/^(\s+)(\w+):/gm, '$1options.$2:');
-      throw bad(err.option === 'options' ? `options: ${detail}` : `options.${err.option}: ${detail}`);
-    }
-    throw err;
-  }
+  const { options, problems } = checkJobOptions(given, { base: policy.defaults, limits: policy.limits });
+  if (problems.length > 0) throw bad(optionError(problems, (option) => `options.${option}`).message);
+  return options;
 }
 
 /** An inline `urls` list as JSONL text (one {url, id?, meta?} per line). */

@@ -1,7 +1,7 @@
 import { CreateQueueCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseChunkMessage, SqsChunkQueue } from '../../../lambda/adapters/aws/sqs-chunk-queue.js';
-import { DEFAULT_OPTIONS } from '../../../lambda/core/defaults.js';
+import { DEFAULT_OPTIONS } from '../../../lambda/core/options.js';
 import type { ChunkMessage } from '../../../lambda/core/ports.js';
 import { uniqueName, useMoto } from './moto-fixture.js';
 

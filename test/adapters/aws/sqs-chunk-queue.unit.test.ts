@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseChunkMessage, SqsChunkQueue } from '../../../lambda/adapters/aws/sqs-chunk-queue.js';
-import { DEFAULT_OPTIONS } from '../../../lambda/core/defaults.js';
+import { DEFAULT_OPTIONS } from '../../../lambda/core/options.js';
 import type { ChunkMessage } from '../../../lambda/core/ports.js';
 
 const sqs = mockClient(SQSClient);

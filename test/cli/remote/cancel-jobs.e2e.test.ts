@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView } from '../../../lambda/cli/remote/job-view.js';
+import type { JobView } from '../../../lambda/core/job/job-view.js';
 import type { CliRun } from '../../helpers/cli-harness.js';
 import { type RemoteFixture, STACKS, startRemoteFixture } from './remote-fixture.js';
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView } from '../../../lambda/cli/remote/job-view.js';
-import { DEFAULT_OPTIONS } from '../../../lambda/core/defaults.js';
 import type { JobRequest } from '../../../lambda/core/job/job-request.js';
+import type { JobView } from '../../../lambda/core/job/job-view.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
+import { DEFAULT_OPTIONS } from '../../../lambda/core/options.js';
 import { CLI_PATH } from '../../helpers/cli-harness.js';
 import { type RemoteFixture, STACKS, startRemoteFixture } from './remote-fixture.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import zlib, { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { JobOptions } from '../../../lambda/core/defaults.js';
 import { FetchEngine } from '../../../lambda/core/fetch/engine.js';
+import type { JobOptions } from '../../../lambda/core/job-options.js';
 import { resolveOptions } from '../../../lambda/core/options.js';
 import { fetchItem } from '../../helpers/fetch-engine.js';
 import { loopbackResolver, startTargetServer, type TargetServer } from '../../helpers/target-server.js';

@@ -3,19 +3,17 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MemoryJobStore } from '../../../lambda/adapters/memory-job-store.js';
 import { MemoryObjectStore } from '../../../lambda/adapters/memory-object-store.js';
-import { OPTION_LIMITS } from '../../../lambda/core/defaults.js';
 import type { JobRequest } from '../../../lambda/core/job/job-request.js';
 import { decodeJsonlGz } from '../../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
 import {
   API_LIMITS,
-  limitsWithin,
   parseSubmission,
   RequestError,
   type SubmitPolicy,
   submitJob,
 } from '../../../lambda/core/job/submit.js';
-import { resolveOptions } from '../../../lambda/core/options.js';
+import { limitsWithin, OPTION_LIMITS, resolveOptions } from '../../../lambda/core/options.js';
 
 const NOW = new Date('2026-01-02T03:04:05.678Z');
 
@@ -302,28 +300,6 @@ describe('parseSubmission: options', () => {
     expect(refusalOf({ urls: ['https://e.com/'], options: { retries: 3 } }, p).message).toBe(
       'options.retries: must be an integer from 0 to 2, got 3',
     );
-  });
-});
-
-describe('limitsWithin', () => {
-  it('without maxima, the ranges are fanout’s own', () => {
-    expect(limitsWithin({})).toEqual(OPTION_LIMITS);
-  });
-
-  it('a maximum lowers only the upper bound of its option', () => {
-    const limits = limitsWithin({ concurrency: 16, timeoutMs: 30_000 });
-    expect(limits.concurrency).toEqual({ min: 1, max: 16 });
-    expect(limits.timeoutMs).toEqual({ min: 100, max: 30_000 });
-    expect(limits.retries).toEqual(OPTION_LIMITS.retries);
-  });
-
-  it('a maximum above fanout’s own never widens the range', () => {
-    expect(limitsWithin({ retries: 100 }).retries).toEqual(OPTION_LIMITS.retries);
-  });
-
-  it('leaves OPTION_LIMITS untouched', () => {
-    limitsWithin({ concurrency: 1 });
-    expect(OPTION_LIMITS.concurrency).toEqual({ min: 1, max: 900 });
   });
 });
 

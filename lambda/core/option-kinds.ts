@@ -1,0 +1,177 @@
+/**
+ * The kinds of value a job option takes (a count, a duration, a size, one of a few words,
+ * a switch, a text, a list of CIDRs). A kind knows how the CLI's text becomes a value, how a
+ * value is checked, and how a default is shown in help; the option table gives each option
+ * its kind.
+ */
+import { AddressPolicy } from './address/address-policy.js';
+import { InvalidOptionError } from './errors.js';
+
+/** An inclusive range of a numeric option. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/** What values of one kind are, on every surface. */
+export interface OptionKind<T> {
+  /** Reads the text typed after a flag; throws an InvalidOptionError naming `name`. */
+  parse(text: string, name: string, previous?: T): T;
+  /**
+   * What is wrong with a value (e.g. "must be an integer from 1 to 900, got 0"), or undefined.
+   * `range` replaces the kind's own range: a deployment may tighten it.
+   */
+  check(value: unknown, range?: Range): string | undefined;
+  /** The value as help shows it: 60s, 10MiB, hash; undefined to show no default. */
+  show(value: T): string | undefined;
+  /** Fanout's own range of a numeric kind. */
+  readonly range?: Range;
+  /** The words allowed, for a kind that is one of a few. */
+  readonly choices?: readonly string[];
+  /** A switch: the flag takes no value and turns the option on. */
+  readonly switch?: boolean;
+  /** Each use of the flag adds one more value. */
+  readonly repeatable?: boolean;
+}
+
+/** A kind of whole numbers in a range, read from text by `read`, shown by `show`, with a unit in messages. */
+function whole(
+  range: Range,
+  text: { read: (text: string) => number | undefined; expected: string },
+  unit: string,
+  show: (value: number) => string,
+): OptionKind<number> {
+  return {
+    range,
+    parse(input, name) {
+      const value = text.read(input.trim());
+      if (value === undefined)
+        throw new InvalidOptionError(name, `expected ${text.expected}, got "${input}"`);
+      return value;
+    },
+    check(value, { min, max } = range) {
+      if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return;
+      return `must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`;
+    },
+    show,
+  };
+}
+
+/** Reads a whole, non-negative number: `64`. */
+export const COUNT_TEXT = {
+  read: (text: string) => (/^\d+$/.test(text) ? Number(text) : undefined),
+  expected: 'a whole number',
+};
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** Reads a duration in ms: `500ms`, `30s`, `2m`, or a bare number of seconds. */
+export const DURATION_TEXT = {
+  read(text: string) {
+    const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text);
+    return match ? Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1000)) : undefined;
+  },
+  expected: 'a duration like 500ms, 30s or 2m',
+};
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Reads a byte size: `65536`, `64KiB`, `10MiB`, `1GB`. */
+export const SIZE_TEXT = {
+  read(text: string) {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
+    const unit = SIZE_UNITS[(match?.[2] ?? '?').toLowerCase()];
+    return match && unit !== undefined ? Math.round(Number(match[1]) * unit) : undefined;
+  },
+  expected: 'a size like 65536, 64KiB or 10MiB',
+};
+
+/** A number of things: requests, retries, URLs. */
+export const count = (min: number, max: number) => whole({ min, max }, COUNT_TEXT, '', String);
+
+/** A time in ms, typed as `500ms`, `30s` or `2m`. */
+export const duration = (min: number, max: number) =>
+  whole({ min, max }, DURATION_TEXT, ' ms', (ms) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`));
+
+/** A number of bytes, typed as `65536`, `64KiB` or `10MiB`. */
+export const size = (min: number, max: number) =>
+  whole({ min, max }, SIZE_TEXT, ' bytes', (bytes) => {
+    for (const [unit, factor] of [
+      ['GiB', 1024 ** 3],
+      ['MiB', 1024 ** 2],
+      ['KiB', 1024],
+    ] as const) {
+      if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+    }
+    return String(bytes);
+  });
+
+/** One of a few words. */
+export function oneOf<const W extends string>(words: readonly W[]): OptionKind<W> {
+  return {
+    choices: words,
+    parse: (text) => text as W,
+    check: (value) =>
+      words.includes(value as W)
+        ? undefined
+        : `must be one of ${words.join(', ')}, got ${JSON.stringify(value)}`,
+    show: (value) => value,
+  };
+}
+
+/** On or off; a flag turns it on. */
+export function toggle(): OptionKind<boolean> {
+  return {
+    switch: true,
+    parse: () => true,
+    check: (value) => (typeof value === 'boolean' ? undefined : 'must be true or false'),
+    show: (value) => (value ? 'on' : undefined),
+  };
+}
+
+/** A line of text sent as it is, such as a header value. */
+export function line(maxLength: number): OptionKind<string> {
+  return {
+    parse: (text) => text,
+    check(value) {
+      if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+        return `must be a non-empty string of at most ${maxLength} characters`;
+      }
+      if (/[\r\n\0]/.test(value)) return 'must not contain line breaks or NUL';
+      return undefined;
+    },
+    show: (value) => value,
+  };
+}
+
+/** Address ranges exempt from the private-address block, like `127.0.0.0/8`; the flag repeats. */
+export function cidrs(): OptionKind<string[]> {
+  return {
+    repeatable: true,
+    parse: (text, _name, previous = []) => [...previous, text],
+    check(value) {
+      if (!Array.isArray(value) || value.some((c) => typeof c !== 'string')) {
+        return 'must be a list of CIDR strings';
+      }
+      try {
+        new AddressPolicy({ allowPrivate: false, allow: value });
+        return undefined;
+      } catch (err) {
+        return err instanceof InvalidOptionError ? err.detail : (err as Error).message;
+      }
+    },
+    show: (value) => (value.length > 0 ? value.join(', ') : undefined),
+  };
+}
