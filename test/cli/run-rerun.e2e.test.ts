@@ -164,30 +164,40 @@ async function runAndInterrupt(
 }
 
 describe('Ctrl-C, then the same command again (issue 22, items 2 and 6)', () => {
-  it('the cancelled job says cancelled everywhere; the re-run fetches what was cancelled and keeps the rest', async () => {
-    const out = join(tmp, 'out-cancel');
-    const list = join(tmp, 'cancel.txt');
-    writeFileSync(list, `${listOf('quick', QUICK)}${listOf('held', HELD)}`);
-    const args = ['run', list, '--out', out, '--job-id', 'c', ...common];
-
-    const first = await runAndInterrupt(args, 'quick', 1);
-    expectExit(first, EXIT.INTERRUPTED);
-    const cancelledJob = readJob(out, 'c');
-    const fetched = cancelledJob.results.filter((r) => r.error?.code !== 'CANCELLED');
-    const cancelled = cancelledJob.results.filter((r) => r.error?.code === 'CANCELLED');
+  /** A list of QUICK quick then HELD held URLs, run under `jobId` and cancelled once mid-chunk. */
+  async function cancelledRun(jobId: string) {
+    const out = join(tmp, `out-${jobId}`);
+    const list = join(tmp, `${jobId}.txt`);
+    const quick = `quick-${jobId}`;
+    writeFileSync(list, `${listOf(quick, QUICK)}${listOf(`held-${jobId}`, HELD)}`);
+    const args = ['run', list, '--out', out, '--job-id', jobId, ...common];
+    const run = await runAndInterrupt(args, quick, 1);
+    expectExit(run, EXIT.INTERRUPTED);
+    const job = readJob(out, jobId);
+    const fetched = job.results.filter((r) => r.error?.code !== 'CANCELLED');
+    const cancelled = job.results.filter((r) => r.error?.code === 'CANCELLED');
     expect(cancelled.length).toBeGreaterThan(0);
-    const { summary } = cancelledJob;
+    return { out, args, run, job, fetched, cancelled };
+  }
+
+  it('a cancelled job says cancelled everywhere; its cancelled URLs are no attempts, latency or host failures', async () => {
+    const { run, job, fetched, cancelled } = await cancelledRun('c6');
+    const { summary } = job;
     expect(summary.status).toBe('cancelled');
-    expect(first.stdout).toMatch(/^fanout job c: cancelled in /);
+    expect(run.stdout).toMatch(/^fanout job c6: cancelled in /);
     expect(summary.urls.cancelled).toBe(cancelled.length);
+    expect(summary.errors).toEqual({ CANCELLED: cancelled.length });
     expect(summary.attempts).toBe(fetched.reduce((sum, r) => sum + r.attempts, 0));
     expect(summary.latencyMs.count).toBe(fetched.length);
-    const report = readFileSync(join(cancelledJob.dir, 'report.html'), 'utf8');
+    const report = readFileSync(join(job.dir, 'report.html'), 'utf8');
     expect(report).toContain('data-status="cancelled"');
     expect(report).toContain('No host had a failure.');
+  });
 
+  it('the re-run fetches what was cancelled, keeps what was fetched, and sweeps stray temporary files', async () => {
+    const { out, args, job: cancelledJob, fetched, cancelled } = await cancelledRun('c2');
     // Stray temporary files, as a process killed mid-write leaves them.
-    const parts = jobPaths(out, 'c').parts;
+    const parts = jobPaths(out, 'c2').parts;
     writeFileSync(join(parts, '00000000.jsonl.gz.tmp-0123456789ab'), 'half');
     writeFileSync(join(parts, '00000001.jsonl.gz.tmp-999999999-0123456789ab'), 'half');
     const hits = new Map(cancelledJob.results.map((r) => [r.url, server.hits(new URL(r.url).pathname)]));
@@ -196,10 +206,10 @@ describe('Ctrl-C, then the same command again (issue 22, items 2 and 6)', () => 
 
     const second = await runCli([...args, '--json']);
     expectExit(second, EXIT.OK);
-    const job = readJob(out, 'c');
-    expect(job.summary.status).toBe('succeeded');
+    const job = readJob(out, 'c2');
     expect(job.results.every((r) => r.error === null)).toBe(true);
     expect(job.results).toHaveLength(QUICK + HELD);
+    expect(job.summary.status).toBe('succeeded');
     const byLine = new Map<number, ResultRecord>(job.results.map((r) => [r.line, r]));
     for (const record of fetched) {
       expect(byLine.get(record.line)).toEqual(record);
