@@ -52,6 +52,9 @@ export class FsObjectStore implements ObjectStore {
       const temp = await this.writeTemp(path, body);
       try {
         await rename(temp, path);
+      } catch (err) {
+        await unlink(temp).catch(() => {});
+        throw err;
       } finally {
         this.temps.delete(temp);
       }
@@ -102,9 +105,8 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const dir = this.pathOf(prefix.endsWith('/') ? prefix.slice(0, -1) : dirname(prefix));
     const keys: string[] = [];
-    for (const entry of await filesUnder(dir)) {
+    for (const entry of await filesUnder(this.folderOf(prefix))) {
       const key = relative(this.root, entry).split(sep).join('/');
       if (key.startsWith(prefix) && !TEMP_NAME.test(key)) keys.push(key);
     }
@@ -123,7 +125,7 @@ export class FsObjectStore implements ObjectStore {
    */
   async sweepTempFiles(prefix: string): Promise<number> {
     let removed = 0;
-    for (const file of await filesUnder(this.pathOf(prefix.replace(/\/$/, '')))) {
+    for (const file of await filesUnder(this.folderOf(prefix))) {
       const match = TEMP_NAME.exec(file);
       if (!match || (match[1] !== undefined && isAlive(Number(match[1])))) continue;
       await unlink(file).catch(() => {});
@@ -142,6 +144,12 @@ export class FsObjectStore implements ObjectStore {
       }
     }
     this.temps.clear();
+  }
+
+  /** The deepest folder that holds every key under a prefix. */
+  private folderOf(prefix: string): string {
+    const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : dirname(prefix);
+    return folder === '' || folder === '.' ? this.root : this.pathOf(folder);
   }
 
   private async writeTemp(path: string, body: Uint8Array | string): Promise<string> {

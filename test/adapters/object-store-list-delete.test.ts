@@ -40,6 +40,8 @@ describe.each([
       'jobs/ab/x',
     ]);
     expect(await store.list('nothing/here/')).toEqual([]);
+    expect(await store.list('')).toHaveLength(5);
+    expect(await store.list('oth')).toEqual(['other']);
   });
 
   it('deletes an object; deleting a missing one is no error', async () => {
