@@ -48,17 +48,7 @@ export class FsObjectStore implements ObjectStore {
 
   put(key: string, body: Uint8Array | string): Promise<void> {
     const path = this.pathOf(key);
-    return retryOnFdExhaustion(async () => {
-      const temp = await this.writeTemp(path, body);
-      try {
-        await rename(temp, path);
-      } catch (err) {
-        await unlink(temp).catch(() => {});
-        throw err;
-      } finally {
-        this.temps.delete(temp);
-      }
-    });
+    return retryOnFdExhaustion(async () => this.commit(await this.writeTemp(path, body), path));
   }
 
   async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<void> {
@@ -76,13 +66,12 @@ export class FsObjectStore implements ObjectStore {
       } finally {
         await file.close();
       }
-      await rename(temp, path);
     } catch (err) {
       await unlink(temp).catch(() => {});
-      throw err;
-    } finally {
       this.temps.delete(temp);
+      throw err;
     }
+    await this.commit(temp, path);
   }
 
   async get(key: string): Promise<Buffer | null> {
@@ -144,6 +133,18 @@ export class FsObjectStore implements ObjectStore {
       }
     }
     this.temps.clear();
+  }
+
+  /** Renames a written temporary file to the object's path; a failed rename removes it. */
+  private async commit(temp: string, path: string): Promise<void> {
+    try {
+      await rename(temp, path);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    } finally {
+      this.temps.delete(temp);
+    }
   }
 
   /** The deepest folder that holds every key under a prefix. */
