@@ -111,10 +111,11 @@ export class FsObjectStore implements ObjectStore {
   /**
    * Removes the temporary files under a prefix that no live process is writing: what a
    * process killed mid-write (a second Ctrl-C) left behind. Returns how many it removed.
+   * Best effort: a folder it cannot read is left to the writes that follow to report.
    */
   async sweepTempFiles(prefix: string): Promise<number> {
     let removed = 0;
-    for (const file of await filesUnder(this.folderOf(prefix))) {
+    for (const file of await filesUnder(this.folderOf(prefix)).catch(() => [])) {
       const match = TEMP_NAME.exec(file);
       if (!match || (match[1] !== undefined && isAlive(Number(match[1])))) continue;
       await unlink(file).catch(() => {});

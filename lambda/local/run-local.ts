@@ -150,7 +150,12 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
     const workers = Array.from({ length: workerCount }, worker);
     const [manifest] = await Promise.all([dispatch(), ...workers]);
     if (!finalized) throw new Error(`job ${job.jobId} ended without a finalize`);
-    return { summary: await finalized, manifest };
+    const summary = await finalized;
+    // Every chunk has its part now: what a cancel left to resume from is spent.
+    if (resumed) {
+      for (const key of await store.list(`${jobKeys.prefix(job.jobId)}checkpoints/`)) await store.delete(key);
+    }
+    return { summary, manifest };
   } catch (err) {
     stop.abort();
     queue.close();

@@ -101,5 +101,6 @@ describe('runLocalJob: cancel, then run again', () => {
       expect(server.hits(new URL(url).pathname)).toBe((hitsBefore.get(url) ?? 0) + 1);
     }
     expect(store.keys('jobs/again/parts/')).toHaveLength(Math.ceil(urls.length / options.chunkSize));
+    expect(store.keys('jobs/again/checkpoints/')).toEqual([]);
   });
 });

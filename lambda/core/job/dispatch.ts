@@ -90,7 +90,7 @@ async function claimJobId(store: ObjectStore, request: JobRequest): Promise<bool
   if (differ.length > 0) {
     throw new FanoutError(
       'JOB_EXISTS',
-      `job ${request.jobId} already exists with a different ${differ.join(' and ')} (JOB_EXISTS); choose another job id, or give the same ones to resume it`,
+      `job ${request.jobId} already exists with a different ${differ.join(', ').replace(/, (?=[^,]+$)/, ' and ')} (JOB_EXISTS); choose another job id, or give the same ones to resume it`,
     );
   }
   return false;

@@ -62,6 +62,15 @@ describe('dispatchJob: the list is part of the job id', () => {
     expect(d.store.objects).toEqual(before);
   });
 
+  it('the refusal names everything that differs', async () => {
+    const d = deps();
+    await dispatchJob(d, request('digest-a'), bytesOf('https://a.example/1\n'));
+    const other = { ...request('digest-b', { retries: 5 }), source: 'other.txt' };
+    await expect(dispatchJob(d, other, bytesOf('https://b.example/1\n'))).rejects.toThrow(
+      /^job same-id already exists with a different source, options and list \(JOB_EXISTS\)/,
+    );
+  });
+
   it('the same list under the same id is a re-run: onClaimed says so before any chunk is sent', async () => {
     const d = deps();
     const seen: Array<[boolean, number]> = [];
