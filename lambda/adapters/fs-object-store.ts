@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { access, link, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { unlinkSync } from 'node:fs';
+import { access, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from '../core/ports.js';
 
@@ -12,6 +13,8 @@ import type { ObjectStore } from '../core/ports.js';
  */
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
+  /** Temporary files being written now: removed if the process quits mid-write. */
+  private readonly temps = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -39,18 +42,20 @@ export class FsObjectStore implements ObjectStore {
       throw err;
     } finally {
       await unlink(temp).catch(() => {});
+      this.temps.delete(temp);
     }
   }
 
   put(key: string, body: Uint8Array | string): Promise<void> {
     const path = this.pathOf(key);
-    return retryOnFdExhaustion(async () => rename(await this.writeTemp(path, body), path));
+    return retryOnFdExhaustion(async () => this.commit(await this.writeTemp(path, body), path));
   }
 
   async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
     const temp = tempName(path);
+    this.temps.add(temp);
     try {
       // The body can be consumed once, so only opening the file is retried. Written
       // through the handle, not a write stream: see JsonlGzWriter for why a local run keeps
@@ -61,11 +66,12 @@ export class FsObjectStore implements ObjectStore {
       } finally {
         await file.close();
       }
-      await rename(temp, path);
     } catch (err) {
       await unlink(temp).catch(() => {});
+      this.temps.delete(temp);
       throw err;
     }
+    await this.commit(temp, path);
   }
 
   async get(key: string): Promise<Buffer | null> {
@@ -87,10 +93,78 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for (const entry of await filesUnder(this.folderOf(prefix))) {
+      const key = relative(this.root, entry).split(sep).join('/');
+      if (key.startsWith(prefix) && !TEMP_NAME.test(key)) keys.push(key);
+    }
+    return keys.sort();
+  }
+
+  async delete(key: string): Promise<void> {
+    await unlink(this.pathOf(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /**
+   * Removes the temporary files under a prefix that no live process is writing: what a
+   * process killed mid-write (a second Ctrl-C) left behind. Returns how many it removed.
+   * Best effort: a folder it cannot read is left to the writes that follow to report.
+   */
+  async sweepTempFiles(prefix: string): Promise<number> {
+    let removed = 0;
+    for (const file of await filesUnder(this.folderOf(prefix)).catch(() => [])) {
+      const match = TEMP_NAME.exec(file);
+      if (!match || (match[1] !== undefined && isAlive(Number(match[1])))) continue;
+      await unlink(file).catch(() => {});
+      removed += 1;
+    }
+    return removed;
+  }
+
+  /** Removes the temporary files of writes still under way; for a process about to exit. */
+  discardTempFilesSync(): void {
+    for (const temp of this.temps) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // Already renamed or removed.
+      }
+    }
+    this.temps.clear();
+  }
+
+  /** Renames a written temporary file to the object's path; a failed rename removes it. */
+  private async commit(temp: string, path: string): Promise<void> {
+    try {
+      await rename(temp, path);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    } finally {
+      this.temps.delete(temp);
+    }
+  }
+
+  /** The deepest folder that holds every key under a prefix. */
+  private folderOf(prefix: string): string {
+    const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : dirname(prefix);
+    return folder === '' || folder === '.' ? this.root : this.pathOf(folder);
+  }
+
   private async writeTemp(path: string, body: Uint8Array | string): Promise<string> {
     await mkdir(dirname(path), { recursive: true });
     const temp = tempName(path);
-    await writeFile(temp, body);
+    this.temps.add(temp);
+    try {
+      await writeFile(temp, body);
+    } catch (err) {
+      this.temps.delete(temp);
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
     return temp;
   }
 }
@@ -115,6 +189,32 @@ async function retryOnFdExhaustion<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Paths of the files under a directory, at any depth; none when it does not exist. */
+async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    const entries = await retryOnFdExhaustion(() => readdir(dir, { recursive: true, withFileTypes: true }));
+    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** A temporary file's name: the writer's pid (to tell a live writer's file from a stray one) and randomness. */
 function tempName(path: string): string {
-  return `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** A temporary file, with its writer's pid (names from versions before had none). */
+const TEMP_NAME = /\.tmp-(?:(\d+)-)?[0-9a-f]{12}$/;
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -28,6 +28,14 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.has(key);
   }
 
+  async list(prefix: string): Promise<string[]> {
+    return this.keys(prefix);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
   /** Keys under a prefix, sorted. */
   keys(prefix = ''): string[] {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();

@@ -17,7 +17,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** How a command ended, as far as the exit code cares. */
 export type CommandOutcome =
-  | { kind: 'finished'; status: 'succeeded' | 'completed_with_errors'; interrupted: boolean }
+  | { kind: 'finished'; status: 'succeeded' | 'completed_with_errors' | 'cancelled'; interrupted: boolean }
   | { kind: 'error'; code: string };
 
 const INPUT_CODES = new Set(['INPUT_UNREADABLE', 'EMPTY_INPUT', 'MISSING_URL_COLUMN']);
@@ -26,7 +26,7 @@ const USAGE_CODES = new Set(['INVALID_OPTION', 'USAGE', 'JOB_EXISTS']);
 /** Maps an outcome to the exit code. */
 export function getExitCode(outcome: CommandOutcome): ExitCode {
   if (outcome.kind === 'finished') {
-    if (outcome.interrupted) return EXIT.INTERRUPTED;
+    if (outcome.interrupted || outcome.status === 'cancelled') return EXIT.INTERRUPTED;
     return outcome.status === 'succeeded' ? EXIT.OK : EXIT.COMPLETED_WITH_ERRORS;
   }
   if (USAGE_CODES.has(outcome.code)) return EXIT.USAGE;

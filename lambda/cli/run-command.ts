@@ -1,11 +1,12 @@
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import { FanoutError, InvalidOptionError } from '../core/errors.js';
-import { openInput } from '../core/input/open-input.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { isValidJobId, jobKeys, newJobId } from '../core/job/keys.js';
 import type { JobSummary } from '../core/summary.js';
+import { digestInput, removeSpool } from '../local/input-digest.js';
 import type { EndpointJob } from '../local/run-endpoint.js';
 import { type LocalProgress, runLocalJob } from '../local/run-local.js';
 import { type CommandOutcome, getExitCode } from './exit-codes.js';
@@ -34,7 +35,7 @@ export function runCommand(): Command {
     .option('-o, --out <dir>', 'output directory; the job lands in <dir>/jobs/<jobId>/', './fanout-out')
     .option(
       '--job-id <id>',
-      'job id (letters, digits, . _ -); re-running an id keeps the parts already fetched',
+      'job id (letters, digits, . _ -); re-running an id with the same list and options resumes the job',
     )
     .addOption(inputFormatOption());
   for (const flag of jobOptionFlags('table')) command.addOption(flag);
@@ -60,8 +61,14 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
       'use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit',
     );
   }
-  const source = await openInput(input);
   const store = new FsObjectStore(flags.out);
+  const spoolPath = store.pathOf(`.stdin-${process.pid}.spool`);
+  // A second Ctrl-C exits at once: leave no half-written file behind.
+  const onExit = () => {
+    store.discardTempFilesSync();
+    rmSync(spoolPath, { force: true });
+  };
+  process.on('exit', onExit);
   const interrupt = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -73,17 +80,24 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
     interrupt.abort();
   };
   process.on('SIGINT', onSigint);
-  const progress = flags.quiet || flags.json ? null : new ProgressLine();
-  const job = {
-    jobId,
-    source: input,
-    format: flags.format,
-    options,
-    input: source,
-    signal: interrupt.signal,
-    ...(progress && { onProgress: (p: LocalProgress) => progress.update(p) }),
-  };
+  let progress: ProgressLine | null = null;
   try {
+    // The list's digest is part of the job's identity: known before the job id is claimed.
+    const source = await digestInput(input, spoolPath);
+    // Files a run killed mid-write left (a second Ctrl-C): no live process writes them.
+    await store.sweepTempFiles(jobKeys.prefix(jobId));
+    progress = flags.quiet || flags.json ? null : new ProgressLine();
+    const bar = progress;
+    const job = {
+      jobId,
+      source: input,
+      format: flags.format,
+      options,
+      input: await source.open(),
+      inputDigest: source.digest,
+      signal: interrupt.signal,
+      ...(bar && { onProgress: (p: LocalProgress) => bar.update(p) }),
+    };
     const summary = flags.endpoint
       ? await endpointSummary({
           ...job,
@@ -105,6 +119,8 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
   } finally {
     progress?.stop();
     process.off('SIGINT', onSigint);
+    process.off('exit', onExit);
+    await removeSpool(spoolPath);
   }
 }
 

@@ -15,7 +15,7 @@ export function renderSummary(summary: JobSummary, outputDir: string): string {
   const { urls, latencyMs } = summary;
   return [
     `fanout job ${summary.jobId}: ${summary.status} in ${(summary.wallMs / 1000).toFixed(1)} s`,
-    `  urls      ${n(urls.accepted)} accepted · ${n(urls.ok)} ok · ${n(urls.failed)} failed · ${n(urls.invalid)} invalid lines`,
+    `  urls      ${n(urls.accepted)} accepted · ${n(urls.ok)} ok · ${n(urls.failed)} failed${urls.cancelled > 0 ? ` (${n(urls.cancelled)} cancelled)` : ''} · ${n(urls.invalid)} invalid lines${urls.duplicates > 0 ? ` · ${n(urls.duplicates)} duplicates skipped` : ''}`,
     `  rate      ${n(summary.urlsPerSecond)} URLs/s · ${bytes(summary.bytes)} · ${n(summary.retried)} retried · ${n(summary.redirects)} redirects`,
     `  status    ${histogramLine(summary.statusCodes)}`,
     `  errors    ${histogramLine(summary.errors)}`,

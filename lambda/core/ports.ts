@@ -13,6 +13,10 @@ export interface ObjectStore {
   get(key: string): Promise<Buffer | null>;
   /** Whether an object exists. */
   exists(key: string): Promise<boolean>;
+  /** Every key under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Removes an object; removing one that does not exist is not an error. */
+  delete(key: string): Promise<void>;
 }
 
 /** One chunk of a job, as it travels on the queue. */

@@ -1,3 +1,4 @@
+import { FETCH_ERROR_CODES } from './errors.js';
 import { Histogram, type HistogramJSON } from './histogram.js';
 import type { ResultRecord } from './record.js';
 
@@ -9,6 +10,11 @@ export interface SummaryCounts {
   ok: number;
   /** Records with an error: these go to failed.jsonl. */
   failed: number;
+  /**
+   * Of the failed, records ended by a cancel (CANCELLED): never fetched or cut off, so
+   * they add no attempts, bytes or timings. Absent in digests of older versions.
+   */
+  cancelled?: number;
   /** HTTP status → records whose final response had it. */
   statusCodes: Record<string, number>;
   /** Error code → records that ended with it. */
@@ -38,12 +44,29 @@ export interface Percentiles {
   max: number | null;
 }
 
+/** How a finished job ended, as summary.json says. */
+export type JobOutcome = 'succeeded' | 'completed_with_errors' | 'cancelled';
+
 /** summary.json. */
 export interface JobSummary {
   jobId: string;
-  /** succeeded: every URL fetched without error; completed_with_errors: some failed or were invalid. */
-  status: 'succeeded' | 'completed_with_errors';
-  urls: { accepted: number; invalid: number; ok: number; failed: number };
+  /**
+   * succeeded: every URL fetched without error; completed_with_errors: some failed or were
+   * invalid; cancelled: the job was cancelled (its unfinished URLs are CANCELLED).
+   */
+  status: JobOutcome;
+  urls: {
+    accepted: number;
+    /** Rejected input lines (duplicates skipped by dedupe not included). */
+    invalid: number;
+    /** Repeated URLs skipped by dedupe; listed in invalid.jsonl.gz as DUPLICATE, not an error. */
+    duplicates: number;
+    ok: number;
+    /** Records with an error, the cancelled included. */
+    failed: number;
+    /** Of the failed, URLs recorded as CANCELLED. */
+    cancelled: number;
+  };
   chunks: number;
   statusCodes: Record<string, number>;
   statusClasses: Record<string, number>;
@@ -54,8 +77,10 @@ export interface JobSummary {
   redirects: number;
   latencyMs: Percentiles;
   ttfbMs: Percentiles;
+  /** When the job was first submitted. */
   startedAt: string;
   finishedAt: string;
+  /** The time the job ran: the sum of its runs (a re-run adds its own, not the gap before it). */
   wallMs: number;
   /** Throughput over the wall time. */
   urlsPerSecond: number;
@@ -71,6 +96,7 @@ export class SummaryAccumulator {
   private records = 0;
   private ok = 0;
   private failed = 0;
+  private cancelled = 0;
   private readonly statusCodes: Record<string, number> = {};
   private readonly errors: Record<string, number> = {};
   private bytes = 0;
@@ -80,13 +106,17 @@ export class SummaryAccumulator {
   private readonly latency = new Histogram();
   private readonly ttfb = new Histogram();
 
-  /** Counts one result record. */
+  /** Counts one result record; a cancelled one counts as a record and an error, and adds nothing else. */
   add(record: ResultRecord): void {
     this.records += 1;
     if (record.error === null) this.ok += 1;
     else {
       this.failed += 1;
       bump(this.errors, record.error.code);
+      if (record.error.code === FETCH_ERROR_CODES.CANCELLED) {
+        this.cancelled += 1;
+        return;
+      }
     }
     if (record.status !== null) bump(this.statusCodes, String(record.status));
     this.bytes += record.bytes;
@@ -103,6 +133,7 @@ export class SummaryAccumulator {
     this.records += counts.records;
     this.ok += counts.ok;
     this.failed += counts.failed;
+    this.cancelled += counts.cancelled ?? 0;
     for (const [k, n] of Object.entries(counts.statusCodes)) bump(this.statusCodes, k, n);
     for (const [k, n] of Object.entries(counts.errors)) bump(this.errors, k, n);
     this.bytes += counts.bytes;
@@ -127,6 +158,7 @@ export class SummaryAccumulator {
       records: this.records,
       ok: this.ok,
       failed: this.failed,
+      cancelled: this.cancelled,
       statusCodes: sortedKeys(this.statusCodes),
       errors: sortedKeys(this.errors),
       bytes: this.bytes,
@@ -141,18 +173,34 @@ export class SummaryAccumulator {
   /** The final summary.json of a job. */
   toSummary(job: {
     jobId: string;
+    /** Rejected input lines, duplicates not included. */
     invalid: number;
+    /** Duplicates skipped by dedupe. @default 0 */
+    duplicates?: number;
     chunks: number;
+    /** When the job was first submitted. */
     startedAt: Date;
     finishedAt: Date;
+    /** The time the job ran. @default finishedAt - startedAt */
+    wallMs?: number;
+    /** The job was cancelled. @default false */
+    cancelled?: boolean;
   }): JobSummary {
-    const wallMs = Math.max(0, job.finishedAt.getTime() - job.startedAt.getTime());
+    const wallMs = Math.max(0, job.wallMs ?? job.finishedAt.getTime() - job.startedAt.getTime());
     const statusClasses: Record<string, number> = {};
     for (const [code, n] of Object.entries(this.statusCodes)) bump(statusClasses, `${code[0]}xx`, n);
+    const clean = this.failed === 0 && job.invalid === 0;
     return {
       jobId: job.jobId,
-      status: this.failed === 0 && job.invalid === 0 ? 'succeeded' : 'completed_with_errors',
-      urls: { accepted: this.records, invalid: job.invalid, ok: this.ok, failed: this.failed },
+      status: job.cancelled ? 'cancelled' : clean ? 'succeeded' : 'completed_with_errors',
+      urls: {
+        accepted: this.records,
+        invalid: job.invalid,
+        duplicates: job.duplicates ?? 0,
+        ok: this.ok,
+        failed: this.failed,
+        cancelled: this.cancelled,
+      },
       chunks: job.chunks,
       statusCodes: sortedKeys(this.statusCodes),
       statusClasses: sortedKeys(statusClasses),

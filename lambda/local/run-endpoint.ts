@@ -20,6 +20,8 @@ export interface EndpointJob {
   /** The input's name (a path, or '-'): the uploaded object is named after it. */
   source: string;
   input: AsyncIterable<Uint8Array>;
+  /** sha256 of the input as read: a different list under an existing job id is refused. */
+  inputDigest?: string;
   format: InputFormat;
   options: JobOptions;
   /** Where the job's objects are copied once it ends (the same tree as a local run). */
@@ -69,20 +71,24 @@ async function runHandlers(job: EndpointJob): Promise<EndpointResult> {
   const { services } = deployment;
   const { bucket } = services.config;
   const inputKey = jobKeys.uploadedInput(job.jobId, job.source === '-' ? 'stdin' : basename(job.source));
-  await services.store.putStream(inputKey, job.input);
   const request = {
     jobId: job.jobId,
     source: `s3://${bucket}/${inputKey}`,
     format: job.format,
     options: job.options,
     submittedAt: new Date().toISOString(),
+    ...(job.inputDigest && { inputDigest: job.inputDigest }),
   };
   try {
     await submitJob(
       {
         store: services.store,
         jobs: services.jobs,
-        startDispatch: async (jobId) => deployment.startDispatch({ jobId }),
+        // Uploaded once the request is accepted: a refused one (JOB_EXISTS) writes nothing.
+        startDispatch: async (jobId) => {
+          await services.store.putStream(inputKey, job.input);
+          await deployment.startDispatch({ jobId });
+        },
       },
       { request, inline: null },
     );

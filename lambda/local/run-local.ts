@@ -4,10 +4,11 @@ import type { Resolver } from '../core/address/guarded-lookup.js';
 import { FetchEngine } from '../core/fetch/engine.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { dispatchJob } from '../core/job/dispatch.js';
-import { finalizeJob } from '../core/job/finalize.js';
+import { type FinalizeTiming, finalizeJob } from '../core/job/finalize.js';
 import type { JobManifest } from '../core/job/job-request.js';
 import { jobKeys } from '../core/job/keys.js';
 import { processChunk } from '../core/job/process-chunk.js';
+import { reopenJob } from '../core/job/reopen.js';
 import type { JobOptions } from '../core/job-options.js';
 import type { ObjectStore } from '../core/ports.js';
 import type { ResultRecord } from '../core/record.js';
@@ -30,6 +31,8 @@ export interface LocalJob {
   format: InputFormat;
   options: JobOptions;
   input: AsyncIterable<Uint8Array>;
+  /** sha256 of the input as read: part of the job's identity, so a re-run with another list is refused. */
+  inputDigest?: string;
   store: ObjectStore;
   resolver?: Resolver;
   /** Cancels the job: URLs not yet finished end as CANCELLED, and the job still finalizes. */
@@ -55,17 +58,29 @@ export function chunksInHand(options: Pick<JobOptions, 'concurrency' | 'chunkSiz
  * The whole pipeline in one process: the dispatcher feeds a bounded in-memory queue,
  * several workers fetch chunks from it through one engine, and whoever counts the
  * last chunk finalizes, exactly as the Lambdas do with SQS and DynamoDB.
+ *
+ * Running a job id again with the same request resumes the job: its parts are kept, the
+ * URLs a cancel left unfetched are fetched (see reopenJob), and its wall time adds this
+ * run's. A cancelled run (the caller's signal) still finalizes, with status cancelled.
  */
 export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
   const { options, store } = job;
+  const timing: FinalizeTiming = { runStartedAt: new Date(), earlierRunsMs: 0 };
+  // A re-run reads each chunk's checkpoint (what a cancelled run fetched); a new job has none.
+  let resumed = false;
   // Aborted by the caller's signal, or by this run when any part of it fails. A plain
   // signal, not AbortSignal.any: every URL reads it, and a composite one costs more to read.
   const stop = new AbortController();
   const signal = stop.signal;
-  const onCallerAbort = () => stop.abort(job.signal?.reason);
+  const jobs = new MemoryJobStore();
+  // The job state says it was cancelled, as a cancel request does on AWS: chunks not yet
+  // started are recorded as CANCELLED without a fetch, and finalize ends the job cancelled.
+  const onCallerAbort = () => {
+    stop.abort(job.signal?.reason);
+    void jobs.requestCancel(job.jobId);
+  };
   if (job.signal?.aborted) onCallerAbort();
   else job.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  const jobs = new MemoryJobStore();
   const workerCount = chunksInHand(options);
   const queue = new MemoryChunkQueue(workerCount);
   const storeBody = (sha256: string, body: Buffer) =>
@@ -79,7 +94,11 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
   };
   let finalized: Promise<JobSummary> | null = null;
   const finalize = () => {
-    finalized ??= finalizeJob({ store, jobs }, job.jobId);
+    finalized ??= (async () => {
+      // A cancel that came before the job state existed is recorded now.
+      if (job.signal?.aborted) await jobs.requestCancel(job.jobId);
+      return finalizeJob({ store, jobs }, job.jobId, timing);
+    })();
     return finalized;
   };
 
@@ -87,7 +106,7 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
     for (let message = await queue.receive(); message; message = await queue.receive()) {
       const outcome = await processChunk({ store, jobs, engine, onRecord }, message, {
         signal,
-        firstDelivery: true,
+        firstDelivery: !resumed,
       });
       report();
       if (outcome.claimedFinalize) await finalize();
@@ -102,10 +121,16 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
           source: job.source,
           format: job.format,
           options,
-          submittedAt: new Date().toISOString(),
+          submittedAt: timing.runStartedAt.toISOString(),
+          ...(job.inputDigest && { inputDigest: job.inputDigest }),
         },
         job.input,
         {
+          onClaimed: async (created) => {
+            if (created) return;
+            resumed = true;
+            timing.earlierRunsMs = (await reopenJob(store, job.jobId)).earlierRunsMs;
+          },
           onChunk: (chunk) => {
             progress.accepted += chunk.items.length;
             report();
@@ -125,7 +150,12 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
     const workers = Array.from({ length: workerCount }, worker);
     const [manifest] = await Promise.all([dispatch(), ...workers]);
     if (!finalized) throw new Error(`job ${job.jobId} ended without a finalize`);
-    return { summary: await finalized, manifest };
+    const summary = await finalized;
+    // Every chunk has its part now: what a cancel left to resume from is spent.
+    if (resumed) {
+      for (const key of await store.list(`${jobKeys.prefix(job.jobId)}checkpoints/`)) await store.delete(key);
+    }
+    return { summary, manifest };
   } catch (err) {
     stop.abort();
     queue.close();

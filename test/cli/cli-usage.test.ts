@@ -276,7 +276,7 @@ describe('finished jobs', () => {
     const summary = JSON.parse(readFileSync(p.summary, 'utf8')) as JobSummary;
     const manifest = JSON.parse(readFileSync(p.manifest, 'utf8')) as JobManifest;
     expect(summary.status).toBe('completed_with_errors');
-    expect(summary.urls).toEqual({ accepted: 0, invalid: 3, ok: 0, failed: 0 });
+    expect(summary.urls).toEqual({ accepted: 0, invalid: 3, duplicates: 0, ok: 0, failed: 0, cancelled: 0 });
     expect(manifest).toMatchObject({ accepted: 0, invalid: 3, chunks: 0, lines: 3 });
     expect(readJsonlGz<InvalidLine>(p.invalid).map((i) => [i.line, i.code])).toEqual([
       [1, 'UNSUPPORTED_SCHEME'],

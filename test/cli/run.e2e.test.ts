@@ -336,8 +336,10 @@ describe('fanout run on a 10,000-line mixed input', () => {
     expect(summary.urls).toEqual({
       accepted: r.length,
       invalid: expectedInvalid().length,
+      duplicates: 0,
       ok: r.filter((x) => x.error === null).length,
       failed: r.filter((x) => x.error !== null).length,
+      cancelled: 0,
     });
     expect(summary.statusCodes).toEqual(histogram(r, (x) => (x.status === null ? null : String(x.status))));
     expect(summary.statusClasses).toEqual(
@@ -383,7 +385,7 @@ describe('fanout run on a 10,000-line mixed input', () => {
 });
 
 describe('fanout run, smaller jobs', () => {
-  it('--dedupe reports repeated URLs as DUPLICATE of their first line', async () => {
+  it('--dedupe skips repeated URLs, listed as DUPLICATE of their first line: no error, exit 0', async () => {
     const o = server.origin;
     const input = join(tmp, 'dupes.txt');
     writeFileSync(
@@ -403,7 +405,7 @@ describe('fanout run, smaller jobs', () => {
       '--dedupe',
       '-q',
     ]);
-    expectCliOk(run, 1);
+    expectCliOk(run, 0);
     const job = readJob(out, 'd');
     expect(linesAndUrls(job.results)).toEqual([
       [1, `${o}/ok/a`],
@@ -414,7 +416,15 @@ describe('fanout run, smaller jobs', () => {
       [5, 'DUPLICATE', 'duplicate of the URL on line 1'],
       [6, 'DUPLICATE', 'duplicate of the URL on line 2'],
     ]);
-    expect(job.summary.urls).toEqual({ accepted: 2, invalid: 3, ok: 2, failed: 0 });
+    expect(job.summary.status).toBe('succeeded');
+    expect(job.summary.urls).toEqual({
+      accepted: 2,
+      invalid: 0,
+      duplicates: 3,
+      ok: 2,
+      failed: 0,
+      cancelled: 0,
+    });
     expect(run.stdout).toBe('');
   });
 

@@ -76,3 +76,61 @@ describe('SummaryAccumulator', () => {
     );
   });
 });
+
+describe('SummaryAccumulator, cancelled and skipped URLs', () => {
+  const cancelled = (totalMs: number) =>
+    makeFailure('CANCELLED', { attempts: 1, bytes: 7, timings: { start: '', ttfbMs: 2, totalMs } });
+
+  it('a CANCELLED record counts as a record and an error, never as attempts, bytes or a latency sample', () => {
+    const acc = new SummaryAccumulator();
+    acc.add(
+      makeRecord({ status: 200, bytes: 10, attempts: 2, timings: { start: '', ttfbMs: 1, totalMs: 40 } }),
+    );
+    acc.add(cancelled(0));
+    acc.add(cancelled(5));
+    const at = new Date('2026-01-01T00:00:00Z');
+    const summary = acc.toSummary({ jobId: 'j', invalid: 0, chunks: 1, startedAt: at, finishedAt: at });
+    expect(summary.urls).toEqual({ accepted: 3, invalid: 0, duplicates: 0, ok: 1, failed: 2, cancelled: 2 });
+    expect(summary.errors).toEqual({ CANCELLED: 2 });
+    expect([summary.attempts, summary.retried, summary.bytes]).toEqual([2, 1, 10]);
+    expect(summary.latencyMs.count).toBe(1);
+    expect(summary.latencyMs.p50).toBe(40);
+    expect(summary.ttfbMs.count).toBe(1);
+  });
+
+  it('merging digests keeps the cancelled count (a digest of an older version has none)', () => {
+    const part = new SummaryAccumulator();
+    part.add(cancelled(1));
+    const { cancelled: _absent, ...withoutCancelled } = part.toJSON();
+    const merged = new SummaryAccumulator().merge(part.toJSON()).merge(withoutCancelled);
+    expect(merged.toJSON().cancelled).toBe(1);
+    expect(merged.toJSON().failed).toBe(2);
+  });
+
+  it('status: cancelled when the job was cancelled; duplicates alone leave a job succeeded', () => {
+    const acc = new SummaryAccumulator();
+    acc.add(makeRecord());
+    const at = new Date();
+    const base = { jobId: 'j', invalid: 0, chunks: 1, startedAt: at, finishedAt: at };
+    expect(acc.toSummary({ ...base, cancelled: true }).status).toBe('cancelled');
+    const deduped = acc.toSummary({ ...base, duplicates: 3 });
+    expect(deduped.status).toBe('succeeded');
+    expect(deduped.urls.duplicates).toBe(3);
+    expect(acc.toSummary({ ...base, invalid: 1, duplicates: 3 }).status).toBe('completed_with_errors');
+  });
+
+  it('wallMs is the time the job ran when given, not the span from start to finish', () => {
+    const acc = new SummaryAccumulator();
+    acc.add(makeRecord());
+    const summary = acc.toSummary({
+      jobId: 'j',
+      invalid: 0,
+      chunks: 1,
+      startedAt: new Date('2026-01-01T00:00:00Z'),
+      finishedAt: new Date('2026-01-01T01:00:00Z'),
+      wallMs: 1500,
+    });
+    expect(summary.wallMs).toBe(1500);
+    expect(summary.urlsPerSecond).toBe(0.7);
+  });
+});

@@ -113,7 +113,14 @@ describe('a job submitted to the API → dispatcher → SQS → workers → fina
     expect(records.map((r) => r.url)).toEqual(urls);
     const summary = JSON.parse((await readObject(jobKeys.summary(jobId))).toString()) as JobSummary;
     const count = (status: number) => records.filter((r) => r.status === status).length;
-    expect(summary.urls).toEqual({ accepted: 5000, invalid: 1, ok: 5000, failed: 0 });
+    expect(summary.urls).toEqual({
+      accepted: 5000,
+      invalid: 1,
+      duplicates: 0,
+      ok: 5000,
+      failed: 0,
+      cancelled: 0,
+    });
     expect(summary.statusCodes).toEqual({ '200': count(200), '410': count(410) });
     expect(count(410)).toBe(100);
 

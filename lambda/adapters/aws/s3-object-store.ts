@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -123,6 +124,10 @@ export class S3ObjectStore implements ObjectStore {
       for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
     }
     return keys;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   /** A presigned GET URL for one object, valid for the given time. */

@@ -22,6 +22,8 @@ export interface DispatchCheckpoint {
   chunks: number;
   accepted: number;
   invalid: number;
+  /** Duplicates skipped by dedupe (absent in checkpoints of older versions). */
+  duplicates?: number;
   lines: number;
   /** Runs so far (each wrote one segment of rejected lines). */
   runs: number;
@@ -41,6 +43,11 @@ export interface DispatchControl {
   shouldPause?: () => boolean;
   /** Called for each chunk as it is made. */
   onChunk?: (chunk: Chunk) => void;
+  /**
+   * Called once job.json is claimed (`created`) or found to hold this same request (a
+   * re-run), before any chunk is sent: a re-run can prepare the job's objects here.
+   */
+  onClaimed?: (created: boolean) => Promise<void>;
 }
 
 /** Dispatch finished: the manifest and the chunk total are written. */
@@ -61,22 +68,32 @@ export interface DispatchPaused {
 export type DispatchResult = DispatchDone | DispatchPaused;
 
 /**
- * Writes job.json once. Re-running a job id resumes it (parts already written are kept),
- * which is only sound for the same request: a different source, format or options under
- * an existing id is refused rather than mixed with the old parts.
+ * Writes job.json once; true when this call created it. Re-running a job id resumes it
+ * (parts already written are kept), which is only sound for the same request: a different
+ * source, format, options or list (its digest) under an existing id is refused rather
+ * than mixed with the old parts.
  */
-async function claimJobId(store: ObjectStore, request: JobRequest): Promise<void> {
+async function claimJobId(store: ObjectStore, request: JobRequest): Promise<boolean> {
   const key = jobKeys.request(request.jobId);
   if (await store.putIfAbsent(key, Buffer.from(`${JSON.stringify(request, null, 2)}\n`), 'application/json'))
-    return;
+    return true;
   const existing = JSON.parse((await store.get(key))?.toString('utf8') ?? '{}') as Partial<JobRequest>;
-  const same = (r: Partial<JobRequest>) => JSON.stringify([r.source, r.format, r.options, r.inputDigest]);
-  if (same(existing) !== same(request)) {
+  const parts = {
+    source: [existing.source, request.source],
+    format: [existing.format, request.format],
+    options: [existing.options, request.options],
+    list: [existing.inputDigest, request.inputDigest],
+  };
+  const differ = Object.entries(parts)
+    .filter(([, [was, now]]) => JSON.stringify(was) !== JSON.stringify(now))
+    .map(([name]) => name);
+  if (differ.length > 0) {
     throw new FanoutError(
       'JOB_EXISTS',
-      `job ${request.jobId} already exists with a different source, format or options; choose another job id`,
+      `job ${request.jobId} already exists with a different ${differ.join(', ').replace(/, (?=[^,]+$)/, ' and ')} (JOB_EXISTS); choose another job id, or give the same ones to resume it`,
     );
   }
+  return false;
 }
 
 /** Chunks sent to the queue per call (SQS SendMessageBatch takes at most 10). */
@@ -130,7 +147,8 @@ export async function dispatchJob(
   const first = await batches.next();
   if (first.done && !resume) throw emptyInput(request);
   if (!resume) {
-    await claimJobId(deps.store, request);
+    const created = await claimJobId(deps.store, request);
+    await control.onClaimed?.(created);
     await deps.jobs.create(jobId, new Date(request.submittedAt));
   }
 
@@ -143,6 +161,7 @@ export async function dispatchJob(
   let batch: Chunk[] = [];
   let accepted = resume?.accepted ?? 0;
   let invalid = resume?.invalid ?? 0;
+  let duplicates = resume?.duplicates ?? 0;
   let lines = resume?.lines ?? 0;
   const skipThrough = resume?.line ?? 0;
   let paused: DispatchCheckpoint | null = null;
@@ -169,6 +188,7 @@ export async function dispatchJob(
       chunks: chunker.count,
       accepted: accepted - held,
       invalid,
+      duplicates,
       lines,
       runs: run + 1,
       chain,
@@ -188,7 +208,9 @@ export async function dispatchJob(
           const chunk = chunker.add(event.item);
           if (chunk && (await take(chunk, line))) break read;
         } else {
-          invalid += 1;
+          // A duplicate skipped by dedupe is listed with the rejected lines but is no error.
+          if (event.invalid.code === 'DUPLICATE') duplicates += 1;
+          else invalid += 1;
           const full = invalidOut.write(event.invalid);
           if (full) await full;
         }
@@ -214,13 +236,14 @@ export async function dispatchJob(
     return { paused, manifest: null, claimedFinalize: false };
   }
 
-  if (accepted === 0 && invalid === 0) throw emptyInput(request);
+  if (accepted === 0 && invalid === 0 && duplicates === 0) throw emptyInput(request);
   if (segmented) await joinInvalidSegments(deps.store, jobId, chain, run + 1);
   const manifest: JobManifest = {
     jobId,
     lines,
     accepted,
     invalid,
+    duplicates,
     chunks: chunker.count,
     chunkSize: options.chunkSize,
     dispatchedAt: new Date().toISOString(),

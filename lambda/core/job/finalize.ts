@@ -15,6 +15,14 @@ export interface FinalizeDeps {
   jobs: JobStore;
 }
 
+/** How long a job ran, when it ran more than once (a local re-run). */
+export interface FinalizeTiming {
+  /** When this run started. */
+  runStartedAt: Date;
+  /** The time the job's earlier runs took (ms). */
+  earlierRunsMs: number;
+}
+
 async function readJson<T>(store: ObjectStore, key: string): Promise<T> {
   const data = await store.get(key);
   if (!data) throw new Error(`${key} is missing`);
@@ -25,8 +33,13 @@ async function readJson<T>(store: ObjectStore, key: string): Promise<T> {
  * Gathers a job's parts, in chunk order, into results.jsonl.gz (the parts' gzip
  * members concatenated, so nothing is recompressed), failed.jsonl, summary.json and
  * report.html, then writes _SUCCESS last. Only the caller that claimed finalize runs this.
+ * Without `timing`, the job ran once, from its submission until now.
  */
-export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<JobSummary> {
+export async function finalizeJob(
+  deps: FinalizeDeps,
+  jobId: string,
+  timing?: FinalizeTiming,
+): Promise<JobSummary> {
   const { store } = deps;
   const request = await readJson<JobRequest>(store, jobKeys.request(jobId));
   const manifest = await readJson<JobManifest>(store, jobKeys.manifest(jobId));
@@ -63,18 +76,24 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
   if (summary.recordCount !== manifest.accepted) {
     throw new Error(`job ${jobId}: ${summary.recordCount} records for ${manifest.accepted} accepted URLs`);
   }
+  // A cancelled job still gets every result (the rest as CANCELLED); its status says it was cancelled.
+  const cancelled = (await deps.jobs.get(jobId))?.cancelRequested === true;
+  const finishedAt = new Date();
   const result = summary.toSummary({
     jobId,
     invalid: manifest.invalid,
+    duplicates: manifest.duplicates ?? 0,
     chunks: manifest.chunks,
     startedAt: new Date(request.submittedAt),
-    finishedAt: new Date(),
+    finishedAt,
+    ...(timing && {
+      wallMs: timing.earlierRunsMs + finishedAt.getTime() - timing.runStartedAt.getTime(),
+    }),
+    cancelled,
   });
   await store.put(jobKeys.summary(jobId), `${JSON.stringify(result, null, 2)}\n`, 'application/json');
   await store.put(jobKeys.report(jobId), report.render({ summary: result }), 'text/html; charset=utf-8');
   await store.put(jobKeys.success(jobId), '', 'text/plain');
-  // A cancelled job still gets every result (the rest as CANCELLED); its status says it was cancelled.
-  const cancelled = (await deps.jobs.get(jobId))?.cancelRequested === true;
-  await deps.jobs.finish(jobId, cancelled ? 'cancelled' : result.status);
+  await deps.jobs.finish(jobId, result.status);
   return result;
 }

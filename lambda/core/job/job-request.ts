@@ -9,7 +9,10 @@ export interface JobRequest {
   format: InputFormat;
   options: JobOptions;
   submittedAt: string;
-  /** sha256 of an inline list given to the API, so a different list under the same id is told apart. */
+  /**
+   * sha256 of the list as read (a file or stdin on the CLI, an inline list given to the API),
+   * so a different list under the same id is told apart. Absent for an S3 source.
+   */
   inputDigest?: string;
 }
 
@@ -19,7 +22,10 @@ export interface JobManifest {
   /** The last input line that held a URL or a rejected line (blank and comment lines after it are not counted). */
   lines: number;
   accepted: number;
+  /** Rejected lines, duplicates not included. */
   invalid: number;
+  /** Repeated URLs skipped by dedupe (in invalid.jsonl.gz as DUPLICATE). Absent in older manifests. */
+  duplicates?: number;
   chunks: number;
   chunkSize: number;
   dispatchedAt: string;

@@ -74,12 +74,22 @@ function fact(key: string, label: string, value: number, shown: string): Html {
 }
 
 function totals(s: JobSummary): Html {
-  const { accepted, ok, failed, invalid } = s.urls;
+  const { accepted, ok, failed, invalid, duplicates, cancelled } = s.urls;
   return html`<section id="totals"><h2>Totals</h2><div class="totals">${[
     card('accepted', 'URLs', accepted, 'all', 'accepted from the input'),
     card('ok', 'Fetched', ok, 'ok', `${percent(ok, accepted)} without error`),
     card('failed', 'Failed', failed, 'failed', `${percent(failed, accepted)} in failed.jsonl`),
+    cancelled > 0 &&
+      card('cancelled', 'Cancelled', cancelled, 'invalid', 'not fetched: the job was cancelled'),
     card('invalid', 'Invalid lines', invalid, 'invalid', 'rejected before fetching'),
+    duplicates > 0 &&
+      card(
+        'duplicates',
+        'Duplicates skipped',
+        duplicates,
+        'all',
+        'repeated URLs, listed in invalid.jsonl.gz',
+      ),
   ]}</div><dl class="facts">${[
     fact('wall-ms', 'Wall time', s.wallMs, duration(s.wallMs)),
     fact('urls-per-second', 'Rate', s.urlsPerSecond, `${count(s.urlsPerSecond)} URLs/s`),

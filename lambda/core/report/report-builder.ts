@@ -95,9 +95,10 @@ export class ReportBuilder {
     this.hosts = new HostTable(this.limits.hosts);
   }
 
-  /** Counts one result record. */
+  /** Counts one result record; a CANCELLED one is not a host's failure nor a sample. */
   add(record: ResultRecord): void {
     this.records += 1;
+    if (record.error?.code === 'CANCELLED') return;
     this.hosts.add(hostOf(record.url), record.timings.totalMs, record.error?.code ?? null);
     if (record.error === null) return;
     this.failures += 1;

@@ -196,7 +196,7 @@ describe('dispatch → chunks → parts → finalize', () => {
     expect(manifest).toMatchObject({ accepted: 0, invalid: 2, chunks: 0 });
     expect(claimedFinalize).toBe(true);
     const summary = await finalizeJob({ store, jobs }, 'job1');
-    expect(summary.urls).toEqual({ accepted: 0, invalid: 2, ok: 0, failed: 0 });
+    expect(summary.urls).toEqual({ accepted: 0, invalid: 2, duplicates: 0, ok: 0, failed: 0, cancelled: 0 });
   });
 
   it('a failed upload of the rejected lines fails the dispatch with its error, without reading the rest', async () => {
