@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
@@ -61,6 +62,8 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
       'use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit',
     );
   }
+  // A run refused before it wrote anything (a binary stdin) leaves no empty --out behind.
+  const outExisted = existsSync(flags.out);
   const store = new FsObjectStore(flags.out);
   const spoolPath = store.pathOf(`.stdin-${process.pid}.spool`);
   // A second Ctrl-C exits at once: leave no half-written file behind.
@@ -121,6 +124,7 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('exit', onExit);
     await removeSpool(spoolPath);
+    if (!outExisted) await rmdir(flags.out).catch(() => {});
   }
 }
 
