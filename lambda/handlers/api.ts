@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { requiredVariables } from '../core/contract.js';
 import { isValidJobId, jobKeys } from '../core/job/keys.js';
 import { parseSubmission, RequestError, submitJob } from '../core/job/submit.js';
 import { FINAL_STATUSES, type JobState } from '../core/ports.js';
@@ -149,7 +150,5 @@ export function makeApiHandler(services: () => Services) {
 }
 
 export const handler = makeApiHandler(
-  once(() =>
-    awsServices(readConfig(process.env, ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_DISPATCHER_FUNCTION'])),
-  ),
+  once(() => awsServices(readConfig(process.env, requiredVariables('api')))),
 );
