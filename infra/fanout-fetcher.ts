@@ -13,7 +13,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEPLOYMENT_DEFAULTS as DEPLOYMENT, JOB_FINISHED_EVENT } from '../lambda/core/contract.js';
+import {
+  DEPLOYMENT_DEFAULTS as DEPLOYMENT,
+  JOB_FINISHED_EVENT,
+  visibilityTimeoutSeconds,
+} from '../lambda/core/contract.js';
 import type { BodyMode, JobOptions } from '../lambda/core/defaults.js';
 import { acknowledgeAcceptedFindings } from './accepted-findings.js';
 import { createAlarms } from './fanout-alarms.js';
@@ -185,9 +189,7 @@ export class FanoutFetcher extends Construct {
     const deadLetterRetention = Duration.seconds(DEPLOYMENT.deadLetterRetentionSeconds);
     this.deadLetterQueue = queue('ChunkDeadLetters', {
       retentionPeriod: deadLetterRetention,
-      visibilityTimeout: Duration.seconds(
-        DEPLOYMENT.deadLetterTimeoutSeconds * DEPLOYMENT.visibilityPerTimeout,
-      ),
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(DEPLOYMENT.deadLetterTimeoutSeconds)),
     });
     this.chunkQueue = queue('Chunks', {
       visibilityTimeout: settings.visibilityTimeout,

@@ -67,9 +67,9 @@ describe('a local deployment with no settings given', () => {
     );
     expect(JSON.parse(chunks.RedrivePolicy ?? '{}').deadLetterTargetArn).toMatch(/:same-queues-dlq$/);
     const dlq = await attributes(dlqUrl ?? '');
-    expect(Number(dlq.MessageRetentionPeriod)).toBe(
-      propertiesOf(fetcher.deadLetterQueue).MessageRetentionPeriod,
-    );
+    const stackDlq = propertiesOf(fetcher.deadLetterQueue);
+    expect(Number(dlq.MessageRetentionPeriod)).toBe(stackDlq.MessageRetentionPeriod);
+    expect(Number(dlq.VisibilityTimeout)).toBe(stackDlq.VisibilityTimeout);
   }, 60_000);
 
   it('hands the worker batches of the stack’s size', async () => {

@@ -53,6 +53,7 @@ export async function ensureResources(clients: AwsClients, names: ResourceNames)
   await ensureBucket(clients.s3, names.bucket);
   const dlqUrl = await ensureQueue(clients.sqs, names.dlqName, {
     MessageRetentionPeriod: String(DEPLOYMENT_DEFAULTS.deadLetterRetentionSeconds),
+    VisibilityTimeout: String(visibilityTimeoutSeconds(DEPLOYMENT_DEFAULTS.deadLetterTimeoutSeconds)),
   });
   const { Attributes } = await clients.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
