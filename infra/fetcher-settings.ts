@@ -35,9 +35,9 @@ export const FETCHER_LIMITS = {
 
 /** Every FanoutFetcher prop with its default applied, checked, plus what derives from them. */
 export interface FetcherSettings {
-  /** Options of jobs that name none (FANOUT_JOB_DEFAULTS). */
+  /** Options of jobs that name none (HANDLER_ENV.jobDefaults). */
   jobDefaults: Partial<JobOptions>;
-  /** Upper bounds on the options API callers ask for (FANOUT_JOB_MAXIMA). */
+  /** Upper bounds on the options API callers ask for (HANDLER_ENV.jobMaxima). */
   jobMaxima: Required<JobMaxima>;
   workerMemorySize: number;
   workerTimeout: Duration;

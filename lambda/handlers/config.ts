@@ -30,11 +30,11 @@ export interface HandlerConfig {
   cancelPollMs: number;
   /** Lifetime of the presigned result URLs the API hands out (s). */
   resultUrlSeconds: number;
-  /** Options of jobs that name none: uploads, and API requests' base (FANOUT_JOB_DEFAULTS, JSON). */
+  /** Options of jobs that name none: uploads, and API requests' base (HANDLER_ENV.jobDefaults, JSON). */
   jobDefaults: JobOptions;
-  /** The ranges API callers' options must keep to (FANOUT_JOB_MAXIMA, JSON of upper bounds). */
+  /** The ranges API callers' options must keep to (HANDLER_ENV.jobMaxima, JSON of upper bounds). */
   jobLimits: OptionLimits;
-  /** Whether API callers may reach private addresses (FANOUT_JOB_MAXIMA's allowPrivate). */
+  /** Whether API callers may reach private addresses (HANDLER_ENV.jobMaxima's allowPrivate). */
   allowPrivate: boolean;
   /** EventBridge bus for the completion event; none when empty. */
   eventBus: string;
