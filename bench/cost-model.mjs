@@ -18,10 +18,10 @@
 //                                                                  and 100 ms steps) and
 //                 https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html
 //                 (a Distributed Map is charged one state transition per child workflow it starts)
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
 const ROOT = new URL('..', import.meta.url);
+const { DEPLOYMENT_DEFAULTS, RUNTIME_DEFAULTS } = await import(new URL('lambda/core/contract.ts', ROOT).href);
 
 export const PRICES = {
   lambdaArmGbSecond: 0.0000133334,
@@ -51,8 +51,8 @@ export const ASSUMPTIONS = {
   itemBytes: 80,
   /** Per chunk outside the fetches: part check and put on S3, job read and chunk count on DynamoDB. */
   chunkOverheadMs: 60,
-  /** A running chunk polls the job item for cancellation this often (FANOUT_CANCEL_POLL_MS). */
-  cancelPollMs: 5000,
+  /** A running chunk polls the job item for cancellation this often (the handlers' default). */
+  cancelPollMs: RUNTIME_DEFAULTS.cancelPollMs,
   /**
    * Finalize: copy every part into results.jsonl.gz and merge the parts' digests (CPU per
    * URL, one vCPU). Measured about 0.3 µs locally (100,000 URLs, 100 parts); 0.5 allows for
@@ -60,7 +60,7 @@ export const ASSUMPTIONS = {
    */
   finalizeCpuUs: 0.5,
   /** Dispatcher and finalizer Lambda memory (MB), as the stack deploys them. */
-  dispatcherMemoryMb: 1024,
+  dispatcherMemoryMb: DEPLOYMENT_DEFAULTS.dispatcherMemoryMiB,
   /** Step Functions child Lambda (one per URL): the smallest memory size. */
   perItemLambdaMemoryMb: 128,
   /** Invoking a Lambda from an Express child workflow adds this much to its duration. */
@@ -215,19 +215,16 @@ function breakdown(lines) {
 /**
  * The settings a deployment runs with unless told otherwise: chunk size and concurrency
  * from the option table (lambda/core/job-options.ts), worker memory as the stack
- * deploys it (infra/fetcher-settings.ts).
+ * deploys it (the deployment contract, lambda/core/contract.ts).
  */
 export async function productDefaults() {
   // The table's modules import each other by .js names: the same hook as the CDK app maps them.
   await import(new URL('infra/resolve-ts.ts', ROOT).href);
   const { DEFAULT_OPTIONS } = await import(new URL('lambda/core/options.ts', ROOT).href);
-  const settings = await readFile(new URL('infra/fetcher-settings.ts', ROOT), 'utf8');
-  const memory = /workerMemorySize\s*\?\?\s*([\d_]+)/.exec(settings)?.[1];
-  if (!memory) throw new Error('infra/fetcher-settings.ts: no default workerMemorySize found');
   return {
     chunkSize: DEFAULT_OPTIONS.chunkSize,
     concurrency: DEFAULT_OPTIONS.concurrency,
-    memoryMb: Number(memory.replaceAll('_', '')),
+    memoryMb: DEPLOYMENT_DEFAULTS.workerMemoryMiB,
   };
 }
 

@@ -1,25 +1,33 @@
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { RETENTION_TAG } from '../lambda/core/job/keys.js';
+import {
+  DEPLOYMENT_DEFAULTS as DEPLOYMENT,
+  JOB_FINISHED_EVENT,
+  visibilityTimeoutSeconds,
+} from '../lambda/core/contract.js';
 import type { JobOptions, PropOption, TunableJobOptions } from '../lambda/core/job-options.js';
 import type { JobMaxima } from '../lambda/core/options.js';
 import { acknowledgeAcceptedFindings } from './accepted-findings.js';
+import { createAlarms } from './fanout-alarms.js';
 import { FanoutDashboard } from './fanout-dashboard.js';
-import { FETCHER_LIMITS, type FetcherSettings, resolveFetcherSettings } from './fetcher-settings.js';
+import { type FetcherSettings, resolveFetcherSettings } from './fetcher-settings.js';
+import { handlerFunction } from './handler-function.js';
+import { createJobBucket } from './job-bucket.js';
+import { createJobTable } from './job-table.js';
+import { createJobsApi, grantJobsApiInvoke } from './jobs-api.js';
 
 /**
  * The job options that have a prop of their own: the rows of `lambda/core/job-options.ts`
@@ -106,31 +114,12 @@ export interface FanoutFetcherProps extends JobOptionProps {
   readonly dashboard?: boolean;
 }
 
-/** The tag the handlers put on objects that expire early; the bucket's lifecycle rules match on it. */
-export { RETENTION_TAG };
-
-/** The completion event of every finished job, as the handlers send it. */
-export const JOB_FINISHED_EVENT = { source: 'fanout', detailType: 'Fanout Job Finished' } as const;
-
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const handlerEntry = (name: string) =>
-  fileURLToPath(new URL(`../lambda/handlers/${name}.ts`, import.meta.url));
-
-/** ESM bundles still hold CommonJS dependencies (undici) that call require() for Node built-ins. */
-const REQUIRE_SHIM =
-  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-
-interface HandlerSpec {
-  description: string;
-  memorySize: number;
-  timeout: Duration;
-  environment: Record<string, string>;
-}
-
 /**
  * fanout on AWS: a job bucket, a dispatcher that chunks each list onto an SQS queue, workers that
  * fetch the chunks, a DynamoDB job table, an IAM-authorized jobs API, a completion event per job,
  * alarms and a dashboard. Every grant is scoped to the prefixes and actions its handler uses.
+ * The pieces are built in their own files (job-bucket, job-table, handler-function, jobs-api,
+ * fanout-alarms, fanout-dashboard); this construct composes and connects them.
  */
 export class FanoutFetcher extends Construct {
   /** The job bucket: `inputs/` (an upload starts a job) and `jobs/<jobId>/` (everything a job leaves). */
@@ -156,7 +145,7 @@ export class FanoutFetcher extends Construct {
   /** The bus that receives the completion events. */
   readonly eventBus: events.IEventBus;
   /** Dead chunks, dead-letter backlog, failed dispatches, worker and dispatcher errors. */
-  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly alarms: cloudwatch.Alarm[];
   /** The CloudWatch dashboard; undefined when the dashboard prop is false. */
   readonly dashboard?: FanoutDashboard;
   /** The props with their defaults applied. */
@@ -167,16 +156,8 @@ export class FanoutFetcher extends Construct {
     const settings = resolveFetcherSettings(props);
     this.settings = settings;
 
-    this.bucket = this.createBucket(settings, props.serverAccessLogsBucket);
-    this.table = new dynamodb.Table(this, 'Jobs', {
-      // Matches createJobTableInput in lambda/adapters/aws/dynamo-job-store.ts.
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: settings.removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy: settings.removalPolicy,
-    });
+    this.bucket = createJobBucket(this, settings, props.serverAccessLogsBucket);
+    this.table = createJobTable(this, settings.removalPolicy);
 
     const queue = (name: string, options: sqs.QueueProps) =>
       new sqs.Queue(this, name, {
@@ -184,76 +165,81 @@ export class FanoutFetcher extends Construct {
         enforceSSL: true,
         ...options,
       });
-    const deadLetterTimeout = Duration.minutes(1);
+    const deadLetterRetention = Duration.seconds(DEPLOYMENT.deadLetterRetentionSeconds);
     this.deadLetterQueue = queue('ChunkDeadLetters', {
-      retentionPeriod: FETCHER_LIMITS.deadLetterRetention,
-      visibilityTimeout: Duration.seconds(
-        deadLetterTimeout.toSeconds() * FETCHER_LIMITS.visibilityPerTimeout,
-      ),
+      retentionPeriod: deadLetterRetention,
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(DEPLOYMENT.deadLetterTimeoutSeconds)),
     });
     this.chunkQueue = queue('Chunks', {
       visibilityTimeout: settings.visibilityTimeout,
-      retentionPeriod: FETCHER_LIMITS.queueRetention,
+      retentionPeriod: Duration.seconds(DEPLOYMENT.queueRetentionSeconds),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
     });
-    this.dispatchFailureQueue = queue('DispatchFailures', {
-      retentionPeriod: FETCHER_LIMITS.deadLetterRetention,
-    });
+    this.dispatchFailureQueue = queue('DispatchFailures', { retentionPeriod: deadLetterRetention });
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
+    const logging = { logRetention: settings.logRetention, removalPolicy: settings.removalPolicy };
     const common = {
-      FANOUT_BUCKET: this.bucket.bucketName,
-      FANOUT_TABLE: this.table.tableName,
-      FANOUT_METRICS_NAMESPACE: settings.metricsNamespace,
+      bucket: this.bucket.bucketName,
+      table: this.table.tableName,
+      metricsNamespace: settings.metricsNamespace,
     };
     const jobDefaults = JSON.stringify(settings.jobDefaults);
-    this.dispatcher = this.handler('dispatcher', {
+    this.dispatcher = handlerFunction(this, {
+      name: 'dispatcher',
       description: 'fanout dispatcher: reads a job list, writes chunks to the queue',
-      memorySize: 1024,
-      timeout: Duration.minutes(15),
+      memorySize: DEPLOYMENT.dispatcherMemoryMiB,
+      timeout: Duration.seconds(DEPLOYMENT.dispatcherTimeoutSeconds),
       environment: {
         ...common,
-        FANOUT_QUEUE_URL: this.chunkQueue.queueUrl,
-        FANOUT_JOB_DEFAULTS: jobDefaults,
-        FANOUT_EVENT_BUS: this.eventBus.eventBusName,
+        queueUrl: this.chunkQueue.queueUrl,
+        jobDefaults,
+        eventBus: this.eventBus.eventBusName,
       },
+      ...logging,
     });
-    this.worker = this.handler('worker', {
+    this.worker = handlerFunction(this, {
+      name: 'worker',
       description: 'fanout worker: fetches the URLs of one chunk, writes its part',
       memorySize: settings.workerMemorySize,
       timeout: settings.workerTimeout,
       environment: {
         ...common,
-        FANOUT_QUEUE_URL: this.chunkQueue.queueUrl,
-        FANOUT_DEADLINE_MARGIN_MS: String(settings.workerDeadlineMargin.toMilliseconds()),
-        FANOUT_EVENT_BUS: this.eventBus.eventBusName,
+        queueUrl: this.chunkQueue.queueUrl,
+        deadlineMarginMs: settings.workerDeadlineMargin.toMilliseconds(),
+        eventBus: this.eventBus.eventBusName,
       },
+      ...logging,
     });
-    this.deadLetterHandler = this.handler('dead-letters', {
+    this.deadLetterHandler = handlerFunction(this, {
+      name: 'dead-letters',
       description: 'fanout dead letters: fails the job of a chunk that failed every delivery',
-      memorySize: 256,
-      timeout: deadLetterTimeout,
+      memorySize: DEPLOYMENT.deadLetterMemoryMiB,
+      timeout: Duration.seconds(DEPLOYMENT.deadLetterTimeoutSeconds),
       environment: common,
+      ...logging,
     });
     this.grantAccess(props.sourceBuckets ?? []);
     this.connect(settings);
     if (settings.apiAccess === 'iam') {
-      this.apiHandler = this.handler('api', {
+      this.apiHandler = handlerFunction(this, {
+        name: 'api',
         description: 'fanout API: starts, reads and cancels jobs',
-        memorySize: 512,
-        timeout: Duration.seconds(29),
+        memorySize: DEPLOYMENT.apiMemoryMiB,
+        timeout: Duration.seconds(DEPLOYMENT.apiTimeoutSeconds),
         environment: {
           ...common,
-          FANOUT_DISPATCHER_FUNCTION: this.dispatcher.functionName,
-          FANOUT_JOB_DEFAULTS: jobDefaults,
-          FANOUT_JOB_MAXIMA: JSON.stringify(settings.jobMaxima),
-          FANOUT_RESULT_URL_SECONDS: String(settings.resultUrlTtl.toSeconds()),
+          dispatcherFunction: this.dispatcher.functionName,
+          jobDefaults,
+          jobMaxima: JSON.stringify(settings.jobMaxima),
+          resultUrlSeconds: settings.resultUrlTtl.toSeconds(),
         },
+        ...logging,
       });
       this.grantApi(this.apiHandler);
-      this.api = this.createApi(settings, this.apiHandler, props.apiAuthorizer);
+      this.api = createJobsApi(this, settings, this.apiHandler, props.apiAuthorizer);
     }
-    this.createAlarms(props.alarmActions ?? []);
+    this.alarms = createAlarms(this, this, props.alarmActions ?? []);
     if (settings.dashboard) this.dashboard = new FanoutDashboard(this, 'Dashboard', { fetcher: this });
     acknowledgeAcceptedFindings(this, {
       authorizer: props.apiAuthorizer,
@@ -264,16 +250,7 @@ export class FanoutFetcher extends Construct {
   /** Lets a principal call the jobs API with SigV4-signed requests (execute-api:Invoke on its three methods). */
   grantApiInvoke(grantee: iam.IGrantable): iam.Grant {
     if (!this.api) throw new Error('FanoutFetcher: the API is disabled (apiAccess: disabled)');
-    const api = this.api;
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['execute-api:Invoke'],
-      resourceArns: [
-        api.arnForExecuteApi('POST', '/jobs', api.deploymentStage.stageName),
-        api.arnForExecuteApi('GET', '/jobs/*', api.deploymentStage.stageName),
-        api.arnForExecuteApi('DELETE', '/jobs/*', api.deploymentStage.stageName),
-      ],
-    });
+    return grantJobsApiInvoke(this.api, grantee);
   }
 
   /** A rule that matches the completion event of every finished job on the bus. */
@@ -289,96 +266,6 @@ export class FanoutFetcher extends Construct {
     });
     if (options.target) rule.addTarget(options.target);
     return rule;
-  }
-
-  private createBucket(settings: FetcherSettings, logsBucket: s3.IBucket | undefined): s3.Bucket {
-    const destroy = settings.removalPolicy === RemovalPolicy.DESTROY;
-    const secure = {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: settings.removalPolicy,
-      autoDeleteObjects: destroy,
-    };
-    const serverAccessLogsBucket =
-      logsBucket ??
-      new s3.Bucket(this, 'AccessLogs', {
-        ...secure,
-        lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
-      });
-    const tagged = (value: string) => ({ [RETENTION_TAG.key]: value });
-    const lifecycleRules: s3.LifecycleRule[] = [
-      { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },
-      { id: 'expire-inputs', prefix: 'inputs/', expiration: settings.inputsRetention },
-      // Parts and bodies sit under jobs/<jobId>/, which no prefix can match: the handlers tag them.
-      {
-        id: 'expire-parts',
-        prefix: 'jobs/',
-        tagFilters: tagged(RETENTION_TAG.scratch),
-        expiration: settings.partsRetention,
-      },
-      {
-        id: 'expire-bodies',
-        prefix: 'jobs/',
-        tagFilters: tagged(RETENTION_TAG.body),
-        expiration: settings.bodiesRetention,
-      },
-    ];
-    if (settings.jobsRetention) {
-      lifecycleRules.push({ id: 'expire-jobs', prefix: 'jobs/', expiration: settings.jobsRetention });
-    }
-    return new s3.Bucket(this, 'Bucket', {
-      ...secure,
-      serverAccessLogsBucket,
-      serverAccessLogsPrefix: 'job-bucket/',
-      lifecycleRules,
-    });
-  }
-
-  /** One Lambda: its own role (no managed policies), its own log group, bundled by esbuild on this machine. */
-  private handler(name: string, spec: HandlerSpec): NodejsFunction {
-    const id = name
-      .split('-')
-      .map((w) => w[0]?.toUpperCase() + w.slice(1))
-      .join('');
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `fanout ${name} handler`,
-    });
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: this.settings.logRetention,
-      removalPolicy: this.settings.removalPolicy,
-    });
-    logGroup.grantWrite(role);
-    return new NodejsFunction(this, id, {
-      entry: handlerEntry(name),
-      handler: 'handler',
-      description: spec.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: spec.memorySize,
-      timeout: spec.timeout,
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: { ...spec.environment, NODE_OPTIONS: '--enable-source-maps' },
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_SHIM,
-        bundleAwsSDK: true,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        forceDockerBundling: false,
-        logLevel: LogLevel.WARNING,
-      },
-    });
   }
 
   /** The grants of dispatcher, worker and dead-letter handler: the prefixes and actions each one uses. */
@@ -469,111 +356,16 @@ export class FanoutFetcher extends Construct {
     );
     this.deadLetterHandler.addEventSource(
       new SqsEventSource(this.deadLetterQueue, {
-        batchSize: 10,
+        batchSize: DEPLOYMENT.deadLetterBatchSize,
         reportBatchItemFailures: false,
-        maxConcurrency: 2,
+        maxConcurrency: DEPLOYMENT.deadLetterConcurrency,
       }),
     );
     this.dispatcher.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
+      // Lambda counts retries: the attempts after the first.
+      retryAttempts: DEPLOYMENT.asyncInvokeAttempts - 1,
+      maxEventAge: Duration.seconds(DEPLOYMENT.asyncEventMaxAgeSeconds),
       onFailure: new SqsDestination(this.dispatchFailureQueue),
     });
-  }
-
-  private createApi(
-    settings: FetcherSettings,
-    fn: NodejsFunction,
-    authorizer: apigateway.IAuthorizer | undefined,
-  ): apigateway.RestApi {
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
-      retention: settings.logRetention,
-      removalPolicy: settings.removalPolicy,
-    });
-    const api = new apigateway.RestApi(this, 'JobsApi', {
-      description: 'fanout jobs API',
-      endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // Stage logs need the account's API Gateway CloudWatch role; it is account-wide, so kept on delete.
-      cloudWatchRole: settings.apiCloudWatchRole,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
-      deployOptions: {
-        stageName: 'v1',
-        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
-        throttlingRateLimit: settings.apiThrottle.rateLimit,
-        throttlingBurstLimit: settings.apiThrottle.burstLimit,
-      },
-      defaultMethodOptions: authorizer
-        ? { authorizer, authorizationType: authorizer.authorizationType }
-        : { authorizationType: apigateway.AuthorizationType.IAM },
-    });
-    const integration = new apigateway.LambdaIntegration(fn, { allowTestInvoke: false });
-    const validator = api.addRequestValidator('Validator', {
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
-    // The handler checks the request in full; the gateway only turns away what is not a JSON object.
-    const jobRequest = api.addModel('JobRequest', {
-      contentType: 'application/json',
-      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
-    });
-    const jobs = api.root.addResource('jobs');
-    jobs.addMethod('POST', integration, {
-      requestValidator: validator,
-      requestModels: { 'application/json': jobRequest },
-    });
-    const job = jobs.addResource('{id}');
-    for (const method of ['GET', 'DELETE']) {
-      job.addMethod(method, integration, {
-        requestValidator: validator,
-        requestParameters: { 'method.request.path.id': true },
-      });
-    }
-    return api;
-  }
-
-  private createAlarms(actions: cloudwatch.IAlarmAction[]): void {
-    const period = Duration.minutes(5);
-    const alarm = (id: string, description: string, metric: cloudwatch.IMetric, evaluationPeriods = 1) => {
-      const created = new cloudwatch.Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        evaluationPeriods,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(...actions);
-      this.alarms.push(created);
-    };
-    alarm(
-      'DeadChunksAlarm',
-      'A chunk failed every delivery and reached the dead-letter queue: its job has failed.',
-      this.deadLetterQueue.metricNumberOfMessagesReceived({ period, statistic: 'Sum' }),
-    );
-    alarm(
-      'DeadLetterBacklogAlarm',
-      'Messages wait in the chunk dead-letter queue for 15 minutes: the dead-letter handler is failing.',
-      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Minimum' }),
-      3,
-    );
-    alarm(
-      'DispatchFailuresAlarm',
-      'A dispatch failed every retry; the failed invocation waits in the dispatch failure queue.',
-      this.dispatchFailureQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-    );
-    alarm(
-      'WorkerErrorsAlarm',
-      'Worker invocations failed (a crash or a timeout, not a URL error).',
-      this.worker.metricErrors({ period, statistic: 'Sum' }),
-    );
-    alarm(
-      'DispatcherErrorsAlarm',
-      'Dispatcher invocations failed; Lambda retries them.',
-      this.dispatcher.metricErrors({ period, statistic: 'Sum' }),
-    );
   }
 }

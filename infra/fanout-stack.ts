@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUTS } from '../lambda/core/contract.js';
 import { FanoutFetcher, type FanoutFetcherProps } from './fanout-fetcher.js';
 
 /** Properties of {@link FanoutStack}. */
@@ -22,13 +23,15 @@ export class FanoutStack extends Stack {
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
     output(
-      'BucketName',
+      STACK_OUTPUTS.bucket,
       bucket.bucketName,
       'Job bucket: upload lists to inputs/, results land in jobs/<jobId>/',
     );
-    if (api) output('ApiUrl', api.url, 'Jobs API (IAM-signed): POST jobs, GET jobs/{id}, DELETE jobs/{id}');
-    output('ChunkQueueUrl', chunkQueue.queueUrl, 'Queue of chunk messages');
-    output('DeadLetterQueueUrl', deadLetterQueue.queueUrl, 'Chunks that failed every delivery');
-    output('TableName', table.tableName, 'Job table');
+    if (api) {
+      output(STACK_OUTPUTS.api, api.url, 'Jobs API (IAM-signed): POST jobs, GET jobs/{id}, DELETE jobs/{id}');
+    }
+    output(STACK_OUTPUTS.chunkQueue, chunkQueue.queueUrl, 'Queue of chunk messages');
+    output(STACK_OUTPUTS.deadLetterQueue, deadLetterQueue.queueUrl, 'Chunks that failed every delivery');
+    output(STACK_OUTPUTS.table, table.tableName, 'Job table');
   }
 }

@@ -1,5 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  DEPLOYMENT_DEFAULTS as DEPLOYMENT,
+  RUNTIME_DEFAULTS,
+  visibilityTimeoutSeconds,
+} from '../lambda/core/contract.js';
 import { JOB_OPTIONS, type JobOptionRow, type TunableJobOptions } from '../lambda/core/job-options.js';
 import {
   checkJobOptions,
@@ -10,7 +15,7 @@ import {
 } from '../lambda/core/options.js';
 import type { FanoutFetcherProps } from './fanout-fetcher.js';
 
-/** Lambda's limits and the choices the construct makes for every deployment. */
+/** Lambda's and SQS's limits on the props (the defaults are the contract's DEPLOYMENT_DEFAULTS). */
 export const FETCHER_LIMITS = {
   /** Lambda memory (MiB). */
   memory: { min: 128, max: 10_240 },
@@ -24,18 +29,13 @@ export const FETCHER_LIMITS = {
   maxReceiveCount: { min: 1, max: 1000 },
   /** Lifetime of a presigned result URL (s). */
   resultUrlSeconds: { min: 60, max: 12 * 3600 },
-  /** AWS's advice for an SQS event source: visibility timeout at least six times the function timeout. */
-  visibilityPerTimeout: 6,
-  /** The chunk queue keeps a message this long; the DLQ longer, so a dead chunk outlives its original. */
-  queueRetention: Duration.days(4),
-  deadLetterRetention: Duration.days(14),
 } as const;
 
 /** Every FanoutFetcher prop with its default applied, checked, plus what derives from them. */
 export interface FetcherSettings {
-  /** Options of jobs that name none (FANOUT_JOB_DEFAULTS): the option props, and jobDefaults. */
+  /** Options of jobs that name none (HANDLER_ENV.jobDefaults): the option props, and jobDefaults. */
   jobDefaults: Partial<TunableJobOptions>;
-  /** Upper bounds on the options API callers ask for (FANOUT_JOB_MAXIMA). */
+  /** Upper bounds on the options API callers ask for (HANDLER_ENV.jobMaxima). */
   jobMaxima: JobMaxima;
   workerMemorySize: number;
   workerTimeout: Duration;
@@ -43,7 +43,7 @@ export interface FetcherSettings {
   workerBatchSize: number;
   maxWorkerConcurrency: number;
   maxReceiveCount: number;
-  /** Derived: FETCHER_LIMITS.visibilityPerTimeout × workerTimeout. */
+  /** Derived: DEPLOYMENT_DEFAULTS.visibilityPerTimeout × workerTimeout. */
   visibilityTimeout: Duration;
   partsRetention: Duration;
   bodiesRetention: Duration;
@@ -101,16 +101,17 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
   ) as Partial<TunableJobOptions>;
 
   // The worker.
-  const workerMemorySize = props.workerMemorySize ?? 512;
+  const workerMemorySize = props.workerMemorySize ?? DEPLOYMENT.workerMemoryMiB;
   whole('workerMemorySize', workerMemorySize, FETCHER_LIMITS.memory, ' MiB');
-  const workerTimeout = props.workerTimeout ?? Duration.minutes(5);
+  const workerTimeout = props.workerTimeout ?? Duration.seconds(DEPLOYMENT.workerTimeoutSeconds);
   whole(
     'workerTimeout',
     workerTimeout.toSeconds({ integral: false }),
     FETCHER_LIMITS.workerTimeoutSeconds,
     ' s',
   );
-  const workerDeadlineMargin = props.workerDeadlineMargin ?? Duration.seconds(15);
+  const workerDeadlineMargin =
+    props.workerDeadlineMargin ?? Duration.millis(RUNTIME_DEFAULTS.deadlineMarginMs);
   const marginMs = workerDeadlineMargin.toMilliseconds();
   const timeoutMs = workerTimeout.toMilliseconds();
   if (marginMs < 1000 || marginMs > timeoutMs / 2) {
@@ -118,11 +119,11 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
       `workerDeadlineMargin must be from 1 s to half of workerTimeout (${timeoutMs / 2000} s), got ${marginMs / 1000} s`,
     );
   }
-  const workerBatchSize = props.workerBatchSize ?? 1;
+  const workerBatchSize = props.workerBatchSize ?? DEPLOYMENT.workerBatchSize;
   whole('workerBatchSize', workerBatchSize, FETCHER_LIMITS.batchSize);
-  const maxWorkerConcurrency = props.maxWorkerConcurrency ?? 50;
+  const maxWorkerConcurrency = props.maxWorkerConcurrency ?? DEPLOYMENT.maxWorkerConcurrency;
   whole('maxWorkerConcurrency', maxWorkerConcurrency, FETCHER_LIMITS.maxWorkerConcurrency);
-  const maxReceiveCount = props.maxReceiveCount ?? 5;
+  const maxReceiveCount = props.maxReceiveCount ?? DEPLOYMENT.maxReceiveCount;
   whole('maxReceiveCount', maxReceiveCount, FETCHER_LIMITS.maxReceiveCount);
 
   // A URL's own time budget must fit in one worker invocation.
@@ -187,9 +188,9 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
   const apiThrottle = { rateLimit: 25, burstLimit: 50, ...props.apiThrottle };
   whole('apiThrottle.rateLimit', apiThrottle.rateLimit, { min: 1, max: 10_000 }, ' requests/s');
   whole('apiThrottle.burstLimit', apiThrottle.burstLimit, { min: 1, max: 5_000 });
-  const resultUrlTtl = props.resultUrlTtl ?? Duration.hours(1);
+  const resultUrlTtl = props.resultUrlTtl ?? Duration.seconds(RUNTIME_DEFAULTS.resultUrlSeconds);
   whole('resultUrlTtl', resultUrlTtl.toSeconds({ integral: false }), FETCHER_LIMITS.resultUrlSeconds, ' s');
-  const metricsNamespace = props.metricsNamespace ?? 'Fanout';
+  const metricsNamespace = props.metricsNamespace ?? RUNTIME_DEFAULTS.metricsNamespace;
   if (!/^[A-Za-z0-9._\-/#: ]{1,255}$/.test(metricsNamespace) || metricsNamespace.startsWith('AWS/')) {
     problems.push(`metricsNamespace must be 1 to 255 of A-Z a-z 0-9 . _ - / # : and not start with AWS/`);
   }
@@ -206,7 +207,7 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
     workerBatchSize,
     maxWorkerConcurrency,
     maxReceiveCount,
-    visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * FETCHER_LIMITS.visibilityPerTimeout),
+    visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(workerTimeout.toSeconds())),
     partsRetention,
     bodiesRetention,
     inputsRetention,

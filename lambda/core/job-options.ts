@@ -2,11 +2,11 @@
  * Every option of a fanout job, one row each: its kind of value (how CLI text is read, how a
  * value is checked, fanout's own range), its default, its flag and where a deployment sets it.
  * The CLI flags of `run`, `submit` and `retry`, the API's `options` check, the construct's
- * props check and the handlers' FANOUT_JOB_DEFAULTS / FANOUT_JOB_MAXIMA reader are all derived
+ * props check and the handlers' job-defaults / job-maxima variables (contract.ts HANDLER_ENV) reader are all derived
  * from this table (lambda/core/options.ts applies it); adding an option is adding a row.
  *
  * A row's key is the option's name everywhere but the CLI: the API's `options.<name>`, the
- * construct's prop or `jobDefaults.<name>`, a key of FANOUT_JOB_DEFAULTS and FANOUT_JOB_MAXIMA.
+ * construct's prop or `jobDefaults.<name>`, a key of the job-defaults and job-maxima variables.
  */
 import { cidrs, count, duration, line, type OptionKind, oneOf, size, toggle } from './option-kinds.js';
 
@@ -24,7 +24,7 @@ export const DEFAULT_USER_AGENT = 'fanout/0.1';
 /**
  * Where a deployment sets an option: a construct prop of its own ('prop'), the construct's
  * `jobDefaults` ('jobDefaults'), or nowhere: lifting the private-address block is for local
- * runs, and for API callers only where FANOUT_JOB_MAXIMA allows it ('local').
+ * runs, and for API callers only where the deployment's job maxima allow it ('local').
  */
 export type Deployed = 'prop' | 'jobDefaults' | 'local';
 

@@ -1,7 +1,7 @@
 /**
  * The rules of the option table (job-options.ts) applied: the defaults, the ranges, the check
  * of a set of options and of a deployment's maxima. Every surface (CLI flags, the API's
- * `options`, the construct's props, FANOUT_JOB_DEFAULTS / FANOUT_JOB_MAXIMA) calls these and
+ * `options`, the construct's props, job-defaults / job-maxima variables (contract.ts HANDLER_ENV)) calls these and
  * names each problem as its user typed it.
  */
 import { InvalidOptionError } from './errors.js';

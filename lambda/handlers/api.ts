@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { requiredVariables } from '../core/contract.js';
 import {
   hasResultFiles,
   type JobView,
@@ -129,7 +130,5 @@ export function makeApiHandler(services: () => Services) {
 }
 
 export const handler = makeApiHandler(
-  once(() =>
-    awsServices(readConfig(process.env, ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_DISPATCHER_FUNCTION'])),
-  ),
+  once(() => awsServices(readConfig(process.env, requiredVariables('api')))),
 );

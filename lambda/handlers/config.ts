@@ -1,3 +1,9 @@
+import {
+  HANDLER_ENV as ENV,
+  type HandlerVariable,
+  RUNTIME_DEFAULTS,
+  requiredVariables,
+} from '../core/contract.js';
 import type { JobOptions } from '../core/job-options.js';
 import {
   checkJobOptions,
@@ -7,50 +13,46 @@ import {
   type OptionLimits,
 } from '../core/options.js';
 
-/** The Lambda functions' configuration, read from the environment once and checked. */
+/**
+ * The Lambda functions' configuration, read from the environment once and checked. The variable
+ * of each field is named in the deployment contract's HANDLER_ENV (lambda/core/contract.ts).
+ */
 export interface HandlerConfig {
-  /** The job bucket (inputs/ and jobs/). FANOUT_BUCKET */
+  /** The job bucket (inputs/ and jobs/). */
   bucket: string;
-  /** The DynamoDB job table. FANOUT_TABLE */
+  /** The DynamoDB job table. */
   tableName: string;
-  /** The chunk queue (dispatcher, worker). FANOUT_QUEUE_URL */
+  /** The chunk queue (dispatcher, worker). */
   queueUrl: string;
-  /** The dispatcher function the API starts (FANOUT_DISPATCHER_FUNCTION; the dispatcher itself uses its own name). */
+  /** The dispatcher function the API starts (the dispatcher itself uses its own name). */
   dispatcherFunction: string;
-  /** Time a worker keeps for saving a checkpoint before its Lambda deadline (ms). FANOUT_DEADLINE_MARGIN_MS */
+  /** Time a worker keeps for saving a checkpoint before its Lambda deadline (ms). */
   deadlineMarginMs: number;
-  /** Time a dispatcher keeps before its deadline to hand over to another invocation (ms). FANOUT_DISPATCH_MARGIN_MS */
+  /** Time a dispatcher keeps before its deadline to hand over to another invocation (ms). */
   dispatchMarginMs: number;
-  /** How often a worker looks for a cancel request while fetching (ms). FANOUT_CANCEL_POLL_MS */
+  /** How often a worker looks for a cancel request while fetching (ms). */
   cancelPollMs: number;
-  /** Lifetime of the presigned result URLs the API hands out (s). FANOUT_RESULT_URL_SECONDS */
+  /** Lifetime of the presigned result URLs the API hands out (s). */
   resultUrlSeconds: number;
-  /** Options of jobs that name none: uploads, and API requests' base (FANOUT_JOB_DEFAULTS, JSON). */
+  /** Options of jobs that name none: uploads, and API requests' base (HANDLER_ENV.jobDefaults, JSON). */
   jobDefaults: JobOptions;
-  /** The ranges API callers' options must keep to (FANOUT_JOB_MAXIMA, JSON of upper bounds). */
+  /** The ranges API callers' options must keep to (HANDLER_ENV.jobMaxima, JSON of upper bounds). */
   jobLimits: OptionLimits;
-  /** Whether API callers may reach private addresses (FANOUT_JOB_MAXIMA's allowPrivate). */
+  /** Whether API callers may reach private addresses (HANDLER_ENV.jobMaxima's allowPrivate). */
   allowPrivate: boolean;
-  /** EventBridge bus for the completion event; none when empty. FANOUT_EVENT_BUS */
+  /** EventBridge bus for the completion event; none when empty. */
   eventBus: string;
-  /** CloudWatch namespace of the handlers' metrics. FANOUT_METRICS_NAMESPACE */
+  /** CloudWatch namespace of the handlers' metrics. */
   metricsNamespace: string;
 }
 
-/** Variables a handler cannot work without. */
-export type RequiredVariable =
-  | 'FANOUT_BUCKET'
-  | 'FANOUT_TABLE'
-  | 'FANOUT_QUEUE_URL'
-  | 'FANOUT_DISPATCHER_FUNCTION';
-
 /**
  * Reads the configuration; throws naming every missing or malformed variable. Each handler
- * names the variables it needs.
+ * names the variables it needs (the contract's requiredVariables); by default the worker's.
  */
 export function readConfig(
   env: NodeJS.ProcessEnv = process.env,
-  required: readonly RequiredVariable[] = ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_QUEUE_URL'],
+  required: readonly HandlerVariable[] = requiredVariables('worker'),
 ): HandlerConfig {
   const problems: string[] = [];
   for (const name of required) if (!env[name]) problems.push(`${name} is not set`);
@@ -72,28 +74,28 @@ export function readConfig(
     }
     return {};
   };
-  const given = checkMaxima(json('FANOUT_JOB_MAXIMA'));
-  for (const p of given.problems) problems.push(`FANOUT_JOB_MAXIMA: ${p.option} ${p.message}`);
+  const given = checkMaxima(json(ENV.jobMaxima));
+  for (const p of given.problems) problems.push(`${ENV.jobMaxima}: ${p.option} ${p.message}`);
   // Maxima with a problem are not applied: they would only add problems of their own below.
   const maxima: JobMaxima = given.problems.length === 0 ? given.maxima : {};
   const jobLimits = limitsWithin(maxima);
   // API requests start from the defaults, so the defaults must keep to the maxima too.
-  const defaults = checkJobOptions(json('FANOUT_JOB_DEFAULTS'), { limits: jobLimits });
-  for (const p of defaults.problems) problems.push(`FANOUT_JOB_DEFAULTS: ${p.option}: ${p.message}`);
+  const defaults = checkJobOptions(json(ENV.jobDefaults), { limits: jobLimits });
+  for (const p of defaults.problems) problems.push(`${ENV.jobDefaults}: ${p.option}: ${p.message}`);
   const config: HandlerConfig = {
-    bucket: env.FANOUT_BUCKET ?? '',
-    tableName: env.FANOUT_TABLE ?? '',
-    queueUrl: env.FANOUT_QUEUE_URL ?? '',
-    dispatcherFunction: env.FANOUT_DISPATCHER_FUNCTION ?? env.AWS_LAMBDA_FUNCTION_NAME ?? '',
-    deadlineMarginMs: whole('FANOUT_DEADLINE_MARGIN_MS', 15_000),
-    dispatchMarginMs: whole('FANOUT_DISPATCH_MARGIN_MS', 60_000),
-    cancelPollMs: whole('FANOUT_CANCEL_POLL_MS', 5_000),
-    resultUrlSeconds: whole('FANOUT_RESULT_URL_SECONDS', 3_600),
+    bucket: env[ENV.bucket] ?? '',
+    tableName: env[ENV.table] ?? '',
+    queueUrl: env[ENV.queueUrl] ?? '',
+    dispatcherFunction: env[ENV.dispatcherFunction] ?? env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+    deadlineMarginMs: whole(ENV.deadlineMarginMs, RUNTIME_DEFAULTS.deadlineMarginMs),
+    dispatchMarginMs: whole(ENV.dispatchMarginMs, RUNTIME_DEFAULTS.dispatchMarginMs),
+    cancelPollMs: whole(ENV.cancelPollMs, RUNTIME_DEFAULTS.cancelPollMs),
+    resultUrlSeconds: whole(ENV.resultUrlSeconds, RUNTIME_DEFAULTS.resultUrlSeconds),
     jobDefaults: defaults.options,
     jobLimits,
     allowPrivate: maxima.allowPrivate === true,
-    eventBus: env.FANOUT_EVENT_BUS ?? '',
-    metricsNamespace: env.FANOUT_METRICS_NAMESPACE || 'Fanout',
+    eventBus: env[ENV.eventBus] ?? '',
+    metricsNamespace: env[ENV.metricsNamespace] || RUNTIME_DEFAULTS.metricsNamespace,
   };
   if (problems.length > 0) throw new Error(`fanout configuration: ${problems.join('; ')}`);
   return config;

@@ -1,4 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
+import { requiredVariables } from '../core/contract.js';
 import { readConfig } from './config.js';
 import { errorMessage, log } from './log.js';
 import { awsServices, once, type Services } from './services.js';
@@ -54,5 +55,5 @@ export function makeDeadLetterHandler(services: () => Services) {
 }
 
 export const handler = makeDeadLetterHandler(
-  once(() => awsServices(readConfig(process.env, ['FANOUT_BUCKET', 'FANOUT_TABLE']))),
+  once(() => awsServices(readConfig(process.env, requiredVariables('dead-letters')))),
 );

@@ -1,10 +1,13 @@
+import { HANDLER_ENV, RUNTIME_DEFAULTS } from '../core/contract.js';
+
 /** Where log and metric lines go: stdout in Lambda (CloudWatch Logs reads it). */
 export type LogSink = (line: string, level: LogLevel | 'metric') => void;
 export type LogLevel = 'info' | 'warn' | 'error';
 
 const RANK: Record<LogLevel | 'metric', number> = { info: 0, warn: 1, error: 2, metric: 0 };
-/** FANOUT_LOG_LEVEL: the least level written to stdout (info, warn, error), or off. @default info */
-const LEAST = { info: 0, warn: 1, error: 2, off: 3 }[process.env.FANOUT_LOG_LEVEL ?? 'info'] ?? 0;
+/** HANDLER_ENV.logLevel: the least level written to stdout (info, warn, error), or off. @default info */
+const LEAST =
+  { info: 0, warn: 1, error: 2, off: 3 }[process.env[HANDLER_ENV.logLevel] ?? RUNTIME_DEFAULTS.logLevel] ?? 0;
 
 const STDOUT: LogSink = (line, level) => {
   // Metrics are written unless logging is off: CloudWatch reads them from the log.

@@ -5,6 +5,7 @@ import { DynamoJobStore } from '../adapters/aws/dynamo-job-store.js';
 import { openS3Object, parseS3Url } from '../adapters/aws/s3-input.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SqsChunkQueue } from '../adapters/aws/sqs-chunk-queue.js';
+import { HANDLER_ENV, JOB_FINISHED_EVENT } from '../core/contract.js';
 import type { DispatchCheckpoint } from '../core/job/dispatch.js';
 import type { ChunkQueue, JobStore, ObjectStore } from '../core/ports.js';
 import type { JobSummary } from '../core/summary.js';
@@ -16,9 +17,6 @@ export interface DispatchInvocation {
   /** Where the previous run stopped, when this run goes on from there. */
   resume?: DispatchCheckpoint;
 }
-
-/** The completion event's source and detail-type on EventBridge. */
-export const FINISHED_EVENT = { source: 'fanout', detailType: 'Fanout Job Finished' } as const;
 
 /** What the handlers need: the three ports, the configuration, and a few AWS calls. */
 export interface Services {
@@ -50,7 +48,7 @@ export function awsServices(
     jobs: new DynamoJobStore({ client: dynamodb, tableName: config.tableName }),
     openSource: (url) => openS3Object(s3, parseS3Url(url)),
     startDispatch: async (invocation) => {
-      if (!config.dispatcherFunction) throw new Error('FANOUT_DISPATCHER_FUNCTION is not set');
+      if (!config.dispatcherFunction) throw new Error(`${HANDLER_ENV.dispatcherFunction} is not set`);
       await lambda.send(
         new InvokeCommand({
           FunctionName: config.dispatcherFunction,
@@ -68,8 +66,8 @@ export function awsServices(
           Entries: [
             {
               EventBusName: config.eventBus,
-              Source: FINISHED_EVENT.source,
-              DetailType: FINISHED_EVENT.detailType,
+              Source: JOB_FINISHED_EVENT.source,
+              DetailType: JOB_FINISHED_EVENT.detailType,
               Detail: JSON.stringify({ bucket: config.bucket, ...brief }),
             },
           ],

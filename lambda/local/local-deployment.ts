@@ -1,6 +1,11 @@
 import type { Context } from 'aws-lambda';
 import type { AwsClients } from '../adapters/aws/clients.js';
 import { ensureResources, type ResourceNames } from '../adapters/aws/provision.js';
+import {
+  DEPLOYMENT_DEFAULTS as DEPLOYMENT,
+  HANDLER_ENV as ENV,
+  visibilityTimeoutSeconds,
+} from '../core/contract.js';
 import { FINAL_STATUSES, type JobState } from '../core/ports.js';
 import { makeApiHandler } from '../handlers/api.js';
 import { readConfig } from '../handlers/config.js';
@@ -10,35 +15,40 @@ import { awsServices, type DispatchInvocation, type Services } from '../handlers
 import { makeWorkerHandler } from '../handlers/worker.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
-/** The resource names `fanout run --endpoint` uses when none are given. */
+/**
+ * The resource names `fanout run --endpoint` uses when none are given. The queues' redrive and
+ * visibility settings are the stack's (the contract's DEPLOYMENT_DEFAULTS) unless given.
+ */
 export const LOCAL_RESOURCE_NAMES: ResourceNames = {
   bucket: 'fanout-local',
   queueName: 'fanout-chunks',
   dlqName: 'fanout-chunks-dlq',
   tableName: 'fanout-jobs',
-  maxReceiveCount: 3,
-  visibilityTimeoutSeconds: 360,
 };
 
 export interface LocalDeploymentOptions {
   clients: AwsClients;
   names?: Partial<ResourceNames>;
-  /** Handler environment on top of the resource variables (FANOUT_JOB_DEFAULTS, FANOUT_JOB_MAXIMA, …). */
+  /** Handler environment on top of the resource variables (HANDLER_ENV's jobDefaults, jobMaxima, …). */
   env?: NodeJS.ProcessEnv;
   /** Worker invocations at once (the function's reserved concurrency). @default 4 */
   workers?: number;
-  /** Messages per worker invocation (the event source's BatchSize). @default 1 */
+  /** Messages per worker invocation (the event source's BatchSize). @default 1, as the stack */
   batchSize?: number;
-  /** The worker's function timeout, as getRemainingTimeInMillis counts it (ms). @default 60000 */
+  /**
+   * The worker's function timeout, as getRemainingTimeInMillis counts it (ms); the chunk queue's
+   * visibility timeout is six times as long unless `names` gives one, as in the stack.
+   * @default 300000, as the stack
+   */
   workerTimeoutMs?: number;
-  /** The dispatcher's function timeout (ms). @default 900000 */
+  /** The dispatcher's function timeout (ms). @default 900000, as the stack */
   dispatcherTimeoutMs?: number;
   /** Long-poll wait of each receive (s). @default 1 */
   waitTimeSeconds?: number;
 }
 
-/** Lambda retries a failed asynchronous invocation twice. */
-const ASYNC_ATTEMPTS = 3;
+const workerTimeoutMs = (options: LocalDeploymentOptions) =>
+  options.workerTimeoutMs ?? DEPLOYMENT.workerTimeoutSeconds * 1000;
 
 const remaining = (timeoutMs: number): Pick<Context, 'getRemainingTimeInMillis'> => {
   const deadline = Date.now() + timeoutMs;
@@ -70,13 +80,14 @@ export class LocalDeployment {
   ) {
     const config = readConfig(
       {
-        FANOUT_BUCKET: names.bucket,
-        FANOUT_TABLE: names.tableName,
-        FANOUT_QUEUE_URL: queues.queueUrl,
-        FANOUT_DISPATCHER_FUNCTION: 'fanout-dispatcher',
+        [ENV.bucket]: names.bucket,
+        [ENV.table]: names.tableName,
+        [ENV.queueUrl]: queues.queueUrl,
+        [ENV.dispatcherFunction]: 'fanout-dispatcher',
         ...options.env,
       },
-      ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_QUEUE_URL', 'FANOUT_DISPATCHER_FUNCTION'],
+      // One configuration serves all four handlers.
+      [ENV.bucket, ENV.table, ENV.queueUrl, ENV.dispatcherFunction],
     );
     const services: Services = {
       ...awsServices(config, options.clients),
@@ -92,9 +103,9 @@ export class LocalDeployment {
       ...common,
       queueUrl: queues.queueUrl,
       handler: this.worker,
-      batchSize: options.batchSize ?? 1,
+      batchSize: options.batchSize ?? DEPLOYMENT.workerBatchSize,
       concurrency: options.workers ?? 4,
-      functionTimeoutMs: options.workerTimeoutMs ?? 60_000,
+      functionTimeoutMs: workerTimeoutMs(options),
     });
     this.deadLetters = new SqsEventSource({
       ...common,
@@ -103,13 +114,18 @@ export class LocalDeployment {
         await deadLetterHandler(event);
         return { batchItemFailures: [] };
       },
+      batchSize: DEPLOYMENT.deadLetterBatchSize,
       concurrency: 1,
     });
   }
 
   /** Creates (or finds) the resources and wires the handlers to them. */
   static async start(options: LocalDeploymentOptions): Promise<LocalDeployment> {
-    const names = { ...LOCAL_RESOURCE_NAMES, ...options.names };
+    const names = {
+      ...LOCAL_RESOURCE_NAMES,
+      visibilityTimeoutSeconds: visibilityTimeoutSeconds(workerTimeoutMs(options) / 1000),
+      ...options.names,
+    };
     const queues = await ensureResources(options.clients, names);
     return new LocalDeployment(options, names, queues);
   }
@@ -120,10 +136,11 @@ export class LocalDeployment {
     const run = (async () => {
       for (let attempt = 1; ; attempt += 1) {
         try {
-          await this.dispatcher(invocation, remaining(this.options.dispatcherTimeoutMs ?? 900_000));
+          const timeoutMs = this.options.dispatcherTimeoutMs ?? DEPLOYMENT.dispatcherTimeoutSeconds * 1000;
+          await this.dispatcher(invocation, remaining(timeoutMs));
           return;
         } catch (err) {
-          if (attempt >= ASYNC_ATTEMPTS) {
+          if (attempt >= DEPLOYMENT.asyncInvokeAttempts) {
             this.dispatchErrors.push(err instanceof Error ? err : new Error(String(err)));
             return;
           }

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { createAwsClients, localEndpointCredentials } from '../adapters/aws/clients.js';
 import type { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
+import { HANDLER_ENV } from '../core/contract.js';
 import { FanoutError } from '../core/errors.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { jobKeys } from '../core/job/keys.js';
@@ -65,7 +66,10 @@ async function runHandlers(job: EndpointJob): Promise<EndpointResult> {
   const deployment = await LocalDeployment.start({
     clients,
     // This machine's own run: its options were checked by the CLI, private targets included.
-    env: { FANOUT_JOB_MAXIMA: JSON.stringify({ allowPrivate: true }), FANOUT_CANCEL_POLL_MS: '1000' },
+    env: {
+      [HANDLER_ENV.jobMaxima]: JSON.stringify({ allowPrivate: true }),
+      [HANDLER_ENV.cancelPollMs]: '1000',
+    },
     workers: Math.max(2, Math.ceil(job.options.concurrency / job.options.chunkSize) + 1),
   });
   const { services } = deployment;

@@ -71,7 +71,8 @@ export function toSqsRecord(message: Message, arn: string, region: string): SQSR
  * reappear after the visibility timeout, so the queue's own redrive policy applies.
  */
 export class SqsEventSource {
-  private readonly batchSize: number;
+  /** Messages per invocation at most (the event source mapping's BatchSize). */
+  readonly batchSize: number;
   private readonly concurrency: number;
   private readonly functionTimeoutMs: number;
   private readonly waitTimeSeconds: number;

@@ -6,11 +6,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FanoutFetcher, JOB_FINISHED_EVENT, RETENTION_TAG } from '../../infra/fanout-fetcher.js';
+import { FanoutFetcher } from '../../infra/fanout-fetcher.js';
 import { createJobTableInput } from '../../lambda/adapters/aws/dynamo-job-store.js';
+import {
+  type HandlerName,
+  JOB_FINISHED_EVENT,
+  RETENTION_TAG,
+  requiredVariables,
+} from '../../lambda/core/contract.js';
 import { DEFAULT_OPTIONS } from '../../lambda/core/options.js';
-import { type RequiredVariable, readConfig } from '../../lambda/handlers/config.js';
-import { FINISHED_EVENT } from '../../lambda/handlers/services.js';
+import { readConfig } from '../../lambda/handlers/config.js';
 import { logicalId, permissionsOf, testApp } from './cdk-test-app.js';
 
 // One App, two stacks: every default, and every prop a user is likely to turn. Bundling runs
@@ -530,7 +535,6 @@ describe('observability', () => {
   });
 
   it('matches the completion event of every finished job, as the handlers send it', () => {
-    expect(JOB_FINISHED_EVENT).toEqual(FINISHED_EVENT);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: [JOB_FINISHED_EVENT.source], 'detail-type': [JOB_FINISHED_EVENT.detailType] },
     });
@@ -561,12 +565,7 @@ describe('props', () => {
 describe('the handlers accept the environment the stack gives them', () => {
   // Each handler reads its configuration at cold start and throws naming what is wrong:
   // what the construct writes must pass that check, for the defaults and for turned props.
-  const required: Record<string, RequiredVariable[]> = {
-    api: ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_DISPATCHER_FUNCTION'],
-    dispatcher: ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_QUEUE_URL'],
-    worker: ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_QUEUE_URL'],
-    'dead-letters': ['FANOUT_BUCKET', 'FANOUT_TABLE'],
-  };
+  const names: HandlerName[] = ['api', 'dispatcher', 'worker', 'dead-letters'];
   /** The variables as Lambda would see them: CloudFormation references become their resolved names. */
   const resolved = (variables: Record<string, unknown>) =>
     Object.fromEntries(
@@ -576,7 +575,7 @@ describe('the handlers accept the environment the stack gives them', () => {
       ]),
     );
 
-  it.each(Object.keys(required))('%s, with the defaults and with custom props', (name) => {
+  it.each(names)('%s, with the defaults and with custom props', (name) => {
     for (const [t, f] of [
       [template, fetcher],
       [customTemplate, custom],
@@ -589,7 +588,7 @@ describe('the handlers accept the environment the stack gives them', () => {
       }[name];
       if (!fn) continue;
       const env = { ...resolved(envOf(t, fn)), AWS_LAMBDA_FUNCTION_NAME: `fanout-${name}` };
-      const config = readConfig(env, required[name]);
+      const config = readConfig(env, requiredVariables(name));
       expect(config.bucket).toBe('resolved-FANOUT_BUCKET');
     }
   });

@@ -69,6 +69,34 @@ describe('FanoutStack', () => {
     template.hasOutput('TableName', { Value: { Ref: logicalId(fetcher.table) } });
   });
 
+  it('keeps the logical ids of its stateful resources: a new id would replace the bucket or the table', () => {
+    const { fetcher } = stack;
+    expect({
+      bucket: logicalId(fetcher.bucket),
+      table: logicalId(fetcher.table),
+      chunkQueue: logicalId(fetcher.chunkQueue),
+      deadLetterQueue: logicalId(fetcher.deadLetterQueue),
+      dispatchFailureQueue: logicalId(fetcher.dispatchFailureQueue),
+    }).toEqual({
+      bucket: 'FanoutBucketDACD05D5',
+      table: 'FanoutJobs856E9B22',
+      chunkQueue: 'FanoutChunks767FE265',
+      deadLetterQueue: 'FanoutChunkDeadLetters73CA65CC',
+      dispatchFailureQueue: 'FanoutDispatchFailures83D4D14A',
+    });
+  });
+
+  it('has the outputs README lists, no more and no fewer', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(
+      readme.indexOf('| output '),
+      readme.indexOf('\n\n', readme.indexOf('| output ')),
+    );
+    const listed = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
+    const outputs = Object.keys(Template.fromStack(stack).toJSON().Outputs);
+    expect(listed.sort()).toEqual(outputs.sort());
+  });
+
   it('names no account, region or resource names: it deploys anywhere, any number of times', () => {
     expect(stack.account).toMatch(/^\$\{Token/);
     expect(stack.region).toMatch(/^\$\{Token/);

@@ -4,7 +4,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { FanoutFetcherProps } from '../../infra/fanout-fetcher.js';
-import { FETCHER_LIMITS, resolveFetcherSettings } from '../../infra/fetcher-settings.js';
+import { resolveFetcherSettings } from '../../infra/fetcher-settings.js';
+import { DEPLOYMENT_DEFAULTS } from '../../lambda/core/contract.js';
 import type { BodyMode } from '../../lambda/core/job-options.js';
 import { OPTION_LIMITS, OPTION_ROWS } from '../../lambda/core/options.js';
 
@@ -96,7 +97,7 @@ describe('resolveFetcherSettings', () => {
     });
     expect(s.visibilityTimeout.toSeconds()).toBe(seconds);
     expect(s.visibilityTimeout.toSeconds()).toBe(
-      FETCHER_LIMITS.visibilityPerTimeout * workerTimeout.toSeconds(),
+      DEPLOYMENT_DEFAULTS.visibilityPerTimeout * workerTimeout.toSeconds(),
     );
     // SQS's own ceiling is 12 hours: no worker timeout can pass it.
     expect(s.visibilityTimeout.toHours({ integral: false })).toBeLessThanOrEqual(12);

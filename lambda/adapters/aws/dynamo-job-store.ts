@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { JOB_TABLE, type TableKey } from '../../core/contract.js';
 import {
   type ChunkCounts,
   DEFAULT_FINALIZE_LEASE_MS,
@@ -35,13 +36,38 @@ export interface DynamoJobStoreOptions {
 const jobKey = (jobId: string) => ({ pk: str(`job#${jobId}`) });
 const chunkKey = (jobId: string, chunkId: string) => ({ pk: str(`job#${jobId}#chunk#${chunkId}`) });
 
-/** The job table's definition (pk S HASH, on-demand), for provisioning; TTL is on `expiresAt`. */
+/** A key schema: the partition key (HASH), then the sort key (RANGE) when there is one. */
+function keySchema(partitionKey: TableKey, sortKey: TableKey | undefined) {
+  return [
+    { AttributeName: partitionKey.name, KeyType: 'HASH' as const },
+    ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : []),
+  ];
+}
+
+/**
+ * The job table's definition from the contract's JOB_TABLE (keys and indexes, on demand), for
+ * provisioning; TTL on JOB_TABLE.ttlAttribute is turned on apart (CreateTable cannot).
+ */
 export function createJobTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, indexes } = JOB_TABLE;
+  const keys = [partitionKey, sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  const attributes = new Map<string, TableKey>();
+  for (const key of keys) if (key) attributes.set(key.name, key);
   return {
     TableName: tableName,
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    AttributeDefinitions: [...attributes.values()].map((k) => ({
+      AttributeName: k.name,
+      AttributeType: k.type,
+    })),
+    KeySchema: keySchema(partitionKey, sortKey),
     BillingMode: 'PAY_PER_REQUEST',
+    ...(indexes.length > 0 && {
+      GlobalSecondaryIndexes: indexes.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: keySchema(index.partitionKey, index.sortKey),
+        Projection: { ProjectionType: 'ALL' as const },
+      })),
+    }),
   };
 }
 

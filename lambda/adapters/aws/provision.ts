@@ -13,6 +13,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DEPLOYMENT_DEFAULTS, JOB_TABLE, visibilityTimeoutSeconds } from '../../core/contract.js';
 import type { AwsClients } from './clients.js';
 import { createJobTableInput } from './dynamo-job-store.js';
 import { awsErrorOf } from './retry.js';
@@ -23,9 +24,12 @@ export interface ResourceNames {
   queueName: string;
   dlqName: string;
   tableName: string;
-  /** Receives of a chunk message before it moves to the DLQ. @default 3 */
+  /** Receives of a chunk message before it moves to the DLQ. @default DEPLOYMENT_DEFAULTS.maxReceiveCount (5, as the stack) */
   maxReceiveCount?: number;
-  /** Seconds a received chunk stays hidden from other workers. @default 60 */
+  /**
+   * Seconds a received chunk stays hidden from other workers.
+   * @default six times the default worker timeout, as the stack (1800)
+   */
   visibilityTimeoutSeconds?: number;
 }
 
@@ -38,18 +42,18 @@ export interface ProvisionedQueues {
 
 /** Longest wait for the job table to become ACTIVE. */
 const TABLE_WAIT_SECONDS = 120;
-/** DLQ messages are kept as long as SQS allows, for inspection and redrive. */
-const DLQ_RETENTION_SECONDS = 1_209_600;
 
 /**
  * Creates, idempotently, the bucket, the DLQ, the chunk queue (redriving to the DLQ) and the
- * job table (waiting until ACTIVE, with TTL on expiresAt); used by `fanout run --endpoint`
- * and tests. Running it again converges existing resources to these settings.
+ * job table (waiting until ACTIVE, with TTL on), as the stack sets them up (the contract's
+ * DEPLOYMENT_DEFAULTS and JOB_TABLE); used by `fanout run --endpoint` and tests. Running it
+ * again converges existing resources to these settings.
  */
 export async function ensureResources(clients: AwsClients, names: ResourceNames): Promise<ProvisionedQueues> {
   await ensureBucket(clients.s3, names.bucket);
   const dlqUrl = await ensureQueue(clients.sqs, names.dlqName, {
-    MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
+    MessageRetentionPeriod: String(DEPLOYMENT_DEFAULTS.deadLetterRetentionSeconds),
+    VisibilityTimeout: String(visibilityTimeoutSeconds(DEPLOYMENT_DEFAULTS.deadLetterTimeoutSeconds)),
   });
   const { Attributes } = await clients.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
@@ -57,10 +61,13 @@ export async function ensureResources(clients: AwsClients, names: ResourceNames)
   const dlqArn = Attributes?.QueueArn;
   if (!dlqArn) throw new Error(`queue ${names.dlqName} has no QueueArn`);
   const queueUrl = await ensureQueue(clients.sqs, names.queueName, {
-    VisibilityTimeout: String(names.visibilityTimeoutSeconds ?? 60),
+    VisibilityTimeout: String(
+      names.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds(DEPLOYMENT_DEFAULTS.workerTimeoutSeconds),
+    ),
+    MessageRetentionPeriod: String(DEPLOYMENT_DEFAULTS.queueRetentionSeconds),
     RedrivePolicy: JSON.stringify({
       deadLetterTargetArn: dlqArn,
-      maxReceiveCount: names.maxReceiveCount ?? 3,
+      maxReceiveCount: names.maxReceiveCount ?? DEPLOYMENT_DEFAULTS.maxReceiveCount,
     }),
   });
   await ensureTable(clients, names.tableName);
@@ -121,7 +128,7 @@ async function ensureTable({ dynamodb }: AwsClients, tableName: string): Promise
   await dynamodb.send(
     new UpdateTimeToLiveCommand({
       TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      TimeToLiveSpecification: { AttributeName: JOB_TABLE.ttlAttribute, Enabled: true },
     }),
   );
 }

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type Command, Option } from 'commander';
 import { localEndpointCredentials } from '../../adapters/aws/clients.js';
+import { CLI_ENV, DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../../core/contract.js';
 import { EXIT } from '../exit-codes.js';
 import { RemoteError } from './remote-error.js';
 
@@ -20,14 +21,11 @@ export interface TargetFlags {
   region?: string;
 }
 
-/** The stack `cdk deploy` creates; see infra/app.ts. */
-export const DEFAULT_STACK = 'Fanout';
-
 /** A deployment resource a command may need, where each comes from, in order of precedence. */
 const SOURCES = {
-  bucket: { flag: '--bucket', env: 'FANOUT_BUCKET', output: 'BucketName', what: 'the job bucket' },
-  api: { flag: '--api', env: 'FANOUT_API_URL', output: 'ApiUrl', what: 'the jobs API' },
-  table: { flag: '--table', env: 'FANOUT_TABLE', output: 'TableName', what: 'the job table' },
+  bucket: { flag: '--bucket', env: CLI_ENV.bucket, output: STACK_OUTPUTS.bucket, what: 'the job bucket' },
+  api: { flag: '--api', env: CLI_ENV.apiUrl, output: STACK_OUTPUTS.api, what: 'the jobs API' },
+  table: { flag: '--table', env: CLI_ENV.table, output: STACK_OUTPUTS.table, what: 'the job table' },
 } as const;
 export type Resource = keyof typeof SOURCES;
 
@@ -37,8 +35,8 @@ export function addTargetFlags(command: Command): Command {
   return command
     .addOption(
       new Option('--stack <name>', 'the deployed stack whose outputs name the resources')
-        .env('FANOUT_STACK')
-        .default(DEFAULT_STACK),
+        .env(CLI_ENV.stack)
+        .default(DEFAULT_STACK_NAME),
     )
     .addOption(new Option('--bucket <name>', 'the job bucket (instead of the stack output)').env(bucket.env))
     .addOption(new Option('--api <url>', 'the jobs API URL (instead of the stack output)').env(api.env))

@@ -1,5 +1,6 @@
 /** The bucket layout of DESIGN.md, in one place. Local mode writes the same tree under --out. */
 import { createHash } from 'node:crypto';
+import { RETENTION_TAG } from '../contract.js';
 
 export const INPUTS_PREFIX = 'inputs/';
 
@@ -34,12 +35,6 @@ export const jobKeys = {
   failed: (jobId: string) => `${job(jobId)}/failed.jsonl`,
   success: (jobId: string) => `${job(jobId)}/_SUCCESS`,
 } as const;
-
-/**
- * The object tag that lifecycle rules expire by (a prefix cannot: the job id sits in the
- * middle of the key). scratch: parts, checkpoints and dispatch state; body: stored bodies.
- */
-export const RETENTION_TAG = { key: 'fanout-retention', scratch: 'scratch', body: 'body' } as const;
 
 const SCRATCH = /^jobs\/[^/]+\/(parts|checkpoints|dispatch)\//;
 const BODY = /^jobs\/[^/]+\/bodies\//;

@@ -28,9 +28,11 @@ describe('ensureResources against moto', () => {
     );
     expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: first.dlqArn,
-      maxReceiveCount: 3,
+      maxReceiveCount: 5,
     });
-    expect(Attributes?.VisibilityTimeout).toBe('60');
+    // The stack's settings: six times the 5-minute worker timeout, 4 days' retention.
+    expect(Attributes?.VisibilityTimeout).toBe('1800');
+    expect(Attributes?.MessageRetentionPeriod).toBe('345600');
     const table = await clients().dynamodb.send(new DescribeTableCommand({ TableName: names.tableName }));
     expect(table.Table?.TableStatus).toBe('ACTIVE');
     expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
@@ -51,7 +53,7 @@ describe('ensureResources against moto', () => {
     await ensureResources(clients(), names);
     const { queueUrl, dlqArn } = await ensureResources(clients(), {
       ...names,
-      maxReceiveCount: 5,
+      maxReceiveCount: 7,
       visibilityTimeoutSeconds: 900,
     });
     const { Attributes } = await clients().sqs.send(
@@ -59,7 +61,7 @@ describe('ensureResources against moto', () => {
     );
     expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: dlqArn,
-      maxReceiveCount: 5,
+      maxReceiveCount: 7,
     });
     expect(Attributes?.VisibilityTimeout).toBe('900');
   });
