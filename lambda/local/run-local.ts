@@ -70,13 +70,20 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
   const queue = new MemoryChunkQueue(workerCount);
   const storeBody = (sha256: string, body: Buffer) =>
     store.putIfAbsent(jobKeys.body(job.jobId, sha256), body).then(() => {});
-  const engine = new FetchEngine({ options, storeBody, ...(job.resolver && { resolver: job.resolver }) });
   const progress: LocalProgress = { accepted: 0, dispatchDone: false, done: 0, failed: 0 };
   const report = () => job.onProgress?.({ ...progress });
+  // Counted as each URL finishes, not as each chunk does: a chunk may take the whole run.
   const onRecord = (record: ResultRecord) => {
     progress.done += 1;
     if (record.error) progress.failed += 1;
+    report();
   };
+  const engine = new FetchEngine({
+    options,
+    storeBody,
+    onRecord,
+    ...(job.resolver && { resolver: job.resolver }),
+  });
   let finalized: Promise<JobSummary> | null = null;
   const finalize = () => {
     finalized ??= finalizeJob({ store, jobs }, job.jobId);
@@ -85,10 +92,12 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
 
   const worker = async () => {
     for (let message = await queue.receive(); message; message = await queue.receive()) {
-      const outcome = await processChunk({ store, jobs, engine, onRecord }, message, {
+      const outcome = await processChunk({ store, jobs, engine }, message, {
         signal,
         firstDelivery: true,
       });
+      // A part an earlier run of the job left: its URLs are done without a fetch.
+      if (outcome.part === 'exists') progress.done += message.items.length - outcome.records;
       report();
       if (outcome.claimedFinalize) await finalize();
     }

@@ -42,6 +42,8 @@ export interface EngineSettings {
   storeBody?: (sha256: string, body: Buffer) => Promise<void>;
   /** Jitter source, for tests. */
   random?: () => number;
+  /** Called with each URL's record as soon as it is made (live progress, URL by URL). */
+  onRecord?: (record: ResultRecord) => void;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -147,6 +149,7 @@ export class FetchEngine {
       record.timings.start = isoTime(run.startedAtWall ?? createdAt);
       record.timings.totalMs = round(run.elapsedMs());
     }
+    this.settings.onRecord?.(record);
     return record;
   }
 
