@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { access, link, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from '../core/ports.js';
+import { makeDirectory } from './make-directory.js';
 
 /**
  * An object store on the local filesystem: key `a/b/c` is file `ROOT/a/b/c`.
@@ -49,7 +50,7 @@ export class FsObjectStore implements ObjectStore {
 
   async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path));
     const temp = tempName(path);
     try {
       // The body can be consumed once, so only opening the file is retried. Written
@@ -88,7 +89,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private async writeTemp(path: string, body: Uint8Array | string): Promise<string> {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path));
     const temp = tempName(path);
     await writeFile(temp, body);
     return temp;

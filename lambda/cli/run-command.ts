@@ -12,6 +12,7 @@ import type { EndpointJob } from '../local/run-endpoint.js';
 import { type LocalProgress, runLocalJob } from '../local/run-local.js';
 import { type CommandOutcome, getExitCode } from './exit-codes.js';
 import { collect, parseCount, parseDuration, parseSize } from './flag-parsers.js';
+import { checkOutDir } from './out-dir.js';
 import { ProgressLine } from './progress-line.js';
 import { renderSummary } from './summary-screen.js';
 
@@ -197,6 +198,7 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
       'use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit',
     );
   }
+  await checkOutDir(flags.out, jobId);
   const source = await openInput(input);
   const store = new FsObjectStore(flags.out);
   const interrupt = new AbortController();
