@@ -14,7 +14,7 @@ import { type CommandOutcome, getExitCode } from './exit-codes.js';
 import { collect, parseCount, parseDuration, parseSize } from './flag-parsers.js';
 import { checkOutDir } from './out-dir.js';
 import { ProgressLine } from './progress-line.js';
-import { renderSummary } from './summary-screen.js';
+import { summaryScreen } from './summary-screen.js';
 
 /** The flags of `fanout run`, as commander hands them over. */
 export interface RunFlags {
@@ -234,7 +234,7 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
     progress?.stop();
     const outputDir = store.pathOf(jobKeys.prefix(jobId));
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else if (!flags.quiet) process.stdout.write(`${renderSummary(summary, resolve(outputDir))}\n`);
+    else if (!flags.quiet) process.stdout.write(`${await summaryScreen(summary, resolve(outputDir))}\n`);
     const outcome: CommandOutcome = {
       kind: 'finished',
       status: summary.status,

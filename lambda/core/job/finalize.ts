@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { chunkIdAt } from '../chunker.js';
 import type { JobStore, ObjectStore } from '../ports.js';
+import { tallyInvalidLines } from '../report/invalid-lines.js';
 import { ReportBuilder } from '../report/report-builder.js';
 import { type JobSummary, SummaryAccumulator } from '../summary.js';
 import type { JobManifest, JobRequest } from './job-request.js';
@@ -71,7 +72,12 @@ export async function finalizeJob(deps: FinalizeDeps, jobId: string): Promise<Jo
     finishedAt: new Date(),
   });
   await store.put(jobKeys.summary(jobId), `${JSON.stringify(result, null, 2)}\n`, 'application/json');
-  await store.put(jobKeys.report(jobId), report.render({ summary: result }), 'text/html; charset=utf-8');
+  const invalid = await tallyInvalidLines(await store.get(jobKeys.invalid(jobId)));
+  await store.put(
+    jobKeys.report(jobId),
+    report.render({ summary: result, request, invalid }),
+    'text/html; charset=utf-8',
+  );
   await store.put(jobKeys.success(jobId), '', 'text/plain');
   // A cancelled job still gets every result (the rest as CANCELLED); its status says it was cancelled.
   const cancelled = (await deps.jobs.get(jobId))?.cancelRequested === true;

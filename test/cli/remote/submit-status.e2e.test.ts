@@ -119,7 +119,7 @@ describe('fanout submit through the API, then status --watch', () => {
       new RegExp(`^${jobId} completed_with_errors 300/300 URLs \\| \\d+/s \\| 0 errors \\| ETA`),
     );
     expect(watched.stdout).toContain(`job ${jobId}: completed_with_errors`);
-    expect(watched.stdout).toContain('300 of 300 URLs done, 0 failed, 1 invalid lines');
+    expect(watched.stdout).toContain('300 of 300 URLs done, 0 failed, 1 invalid line');
   }, 120_000);
 
   it('status without --watch: text, and --json through the API (with result links) or the table', async () => {
