@@ -72,8 +72,12 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
     store.putIfAbsent(jobKeys.body(job.jobId, sha256), body).then(() => {});
   const progress: LocalProgress = { accepted: 0, dispatchDone: false, done: 0, failed: 0 };
   const report = () => job.onProgress?.({ ...progress });
-  // Counted as each URL finishes, not as each chunk does: a chunk may take the whole run.
-  const onRecord = (record: ResultRecord) => {
+  // URLs are counted as each finishes (the engine's onRecord), not as each chunk does: a
+  // chunk may take the whole run. A record made without a fetch (the job was cancelled
+  // before its chunk began) counts when its chunk hands it over.
+  const counted = new WeakSet<ResultRecord>();
+  const countRecord = (record: ResultRecord) => {
+    counted.add(record);
     progress.done += 1;
     if (record.error) progress.failed += 1;
     report();
@@ -81,7 +85,7 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
   const engine = new FetchEngine({
     options,
     storeBody,
-    onRecord,
+    onRecord: countRecord,
     ...(job.resolver && { resolver: job.resolver }),
   });
   let finalized: Promise<JobSummary> | null = null;
@@ -92,12 +96,17 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
 
   const worker = async () => {
     for (let message = await queue.receive(); message; message = await queue.receive()) {
-      const outcome = await processChunk({ store, jobs, engine }, message, {
+      let handed = 0;
+      const handOver = (record: ResultRecord) => {
+        handed += 1;
+        if (!counted.has(record)) countRecord(record);
+      };
+      const outcome = await processChunk({ store, jobs, engine, onRecord: handOver }, message, {
         signal,
         firstDelivery: true,
       });
-      // A part an earlier run of the job left: its URLs are done without a fetch.
-      if (outcome.part === 'exists') progress.done += message.items.length - outcome.records;
+      // URLs done without a record made now: a part or checkpoint an earlier run left.
+      progress.done += message.items.length - handed;
       report();
       if (outcome.claimedFinalize) await finalize();
     }

@@ -109,4 +109,25 @@ describe('runLocalJob reports each URL as it finishes', () => {
     );
     expect(seen.at(-1)?.done).toBe(quick + 3);
   }, 30_000);
+
+  it('a re-run of the job counts the URLs its earlier run left in parts', async () => {
+    const store = new MemoryObjectStore();
+    const urls = held.urls(6, 0);
+    const run = (seen: LocalProgress[]) =>
+      runLocalJob({
+        jobId: 'progress-rerun',
+        source: 'urls.txt',
+        format: 'text',
+        options: resolveOptions({ allowPrivate: true, chunkSize: 2, retries: 0 }),
+        input: (async function* () {
+          yield Buffer.from(`${urls.join('\n')}\n`);
+        })(),
+        store,
+        onProgress: (p) => seen.push(p),
+      });
+    await run([]);
+    const again: LocalProgress[] = [];
+    await run(again);
+    expect(again.at(-1)).toEqual({ accepted: 6, dispatchDone: true, done: 6, failed: 0 });
+  });
 });
