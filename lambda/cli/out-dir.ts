@@ -26,19 +26,28 @@ function why(folder: string, err: unknown): string {
   }
 }
 
-/** The nearest part of `path` that exists, and what it is. */
+/**
+ * The nearest part of `path` that exists, and what it is. A part that cannot even be
+ * looked at (EACCES) means the folder above it cannot be searched: that folder is named.
+ */
 async function nearestExisting(path: string): Promise<{ path: string; stats: Stats }> {
+  let denied: unknown = null;
   for (let current = path; ; current = dirname(current)) {
+    let stats: Stats;
     try {
-      return { path: current, stats: await stat(current) };
+      stats = await stat(current);
     } catch (err) {
       const code = codeOf(err);
       if (code === 'ENOENT' && (await lstat(current).catch(() => null))?.isSymbolicLink()) {
         throw new Error(`${current} is a symbolic link to nothing`);
       }
-      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(current) === current)
-        throw new Error(why(current, err));
+      if (code === 'EACCES') denied = err;
+      else if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(why(current, err));
+      if (dirname(current) === current) throw new Error(why(current, err));
+      continue;
     }
+    if (denied) throw new Error(why(current, denied));
+    return { path: current, stats };
   }
 }
 

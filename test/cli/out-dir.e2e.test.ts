@@ -25,10 +25,13 @@ beforeAll(async () => {
   symlinkSync(join(dir, 'missing'), join(dir, 'dangling'));
   mkdirSync(join(dir, 'read-only'), { mode: 0o555 });
   chmodSync(join(dir, 'read-only'), 0o555);
+  mkdirSync(join(dir, 'unsearchable', 'inner'), { recursive: true });
+  chmodSync(join(dir, 'unsearchable'), 0o000);
 });
 
 afterAll(async () => {
   await target?.close();
+  if (dir) chmodSync(join(dir, 'unsearchable'), 0o755);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -71,8 +74,11 @@ describe('fanout run --out that cannot be written', () => {
     expectOneLine(await run('/proc/nope', join(dir, 'no-such-list.txt')), /--out \/proc\/nope: /);
   });
 
-  it('a folder without write permission (EACCES)', async () => {
-    const out = join(dir, 'read-only', 'out');
+  it.each([
+    ['without write permission', 'read-only/out', 'read-only'],
+    ['below a folder that cannot be searched', 'unsearchable/inner/out', 'unsearchable'],
+  ])('a folder %s (EACCES)', async (_name, outPath, named) => {
+    const out = join(dir, outPath);
     // root writes anywhere: run the CLI as nobody then.
     const asRoot = process.getuid?.() === 0;
     const child = spawn(process.execPath, [CLI_PATH, 'run', list, '--out', out, '--allow', '127.0.0.1/32'], {
@@ -85,7 +91,7 @@ describe('fanout run --out that cannot be written', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toBe(
-      `fanout: cannot write the job to --out ${out}: permission denied in ${dir}/read-only (EACCES)\n`,
+      `fanout: cannot write the job to --out ${out}: permission denied in ${dir}/${named} (EACCES)\n`,
     );
     expect(code).toBe(4);
     expect(target.requests).toHaveLength(0);
