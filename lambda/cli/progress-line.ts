@@ -91,7 +91,6 @@ export class ProgressLine {
           fps: 5,
         })
       : null;
-    this.meter.add(0);
     this.bar?.start(1, 0);
   }
 
