@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { access, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, link, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from '../core/ports.js';
+import { makeDirectory } from './make-directory.js';
 
 /**
  * An object store on the local filesystem: key `a/b/c` is file `ROOT/a/b/c`.
@@ -53,7 +54,7 @@ export class FsObjectStore implements ObjectStore {
 
   async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path));
     const temp = tempName(path);
     this.temps.add(temp);
     try {
@@ -155,7 +156,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private async writeTemp(path: string, body: Uint8Array | string): Promise<string> {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path));
     const temp = tempName(path);
     this.temps.add(temp);
     try {

@@ -12,8 +12,9 @@ import type { EndpointJob } from '../local/run-endpoint.js';
 import { type LocalProgress, runLocalJob } from '../local/run-local.js';
 import { type CommandOutcome, getExitCode } from './exit-codes.js';
 import { inputFormatOption, jobOptionFlags, optionsFromFlags } from './job-flags.js';
+import { checkOutDir } from './out-dir.js';
 import { ProgressLine } from './progress-line.js';
-import { renderSummary } from './summary-screen.js';
+import { summaryScreen } from './summary-screen.js';
 
 /** The flags of `fanout run`, as commander hands them over, besides the job options' (job-flags.ts). */
 export interface RunFlags {
@@ -64,6 +65,7 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
   }
   // A run refused before it wrote anything (a binary stdin) leaves no empty --out behind.
   const outExisted = existsSync(flags.out);
+  await checkOutDir(flags.out, jobId);
   const store = new FsObjectStore(flags.out);
   const spoolPath = store.pathOf(`.stdin-${process.pid}.spool`);
   // A second Ctrl-C exits at once: leave no half-written file behind.
@@ -112,7 +114,7 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
     progress?.stop();
     const outputDir = store.pathOf(jobKeys.prefix(jobId));
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else if (!flags.quiet) process.stdout.write(`${renderSummary(summary, resolve(outputDir))}\n`);
+    else if (!flags.quiet) process.stdout.write(`${await summaryScreen(summary, resolve(outputDir))}\n`);
     const outcome: CommandOutcome = {
       kind: 'finished',
       status: summary.status,

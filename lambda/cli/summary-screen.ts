@@ -1,5 +1,7 @@
-import { bytes, count as n } from '../core/report/format.js';
+import { join } from 'node:path';
+import { bytes, count as n, plural } from '../core/report/format.js';
 import type { JobSummary } from '../core/summary.js';
+import { blockedAddresses, blockedHint } from './blocked-hint.js';
 
 function histogramLine(counts: Record<string, number>, limit = 8): string {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
@@ -15,12 +17,21 @@ export function renderSummary(summary: JobSummary, outputDir: string): string {
   const { urls, latencyMs } = summary;
   return [
     `fanout job ${summary.jobId}: ${summary.status} in ${(summary.wallMs / 1000).toFixed(1)} s`,
-    `  urls      ${n(urls.accepted)} accepted · ${n(urls.ok)} ok · ${n(urls.failed)} failed${urls.cancelled > 0 ? ` (${n(urls.cancelled)} cancelled)` : ''} · ${n(urls.invalid)} invalid lines${urls.duplicates > 0 ? ` · ${n(urls.duplicates)} duplicates skipped` : ''}`,
-    `  rate      ${n(summary.urlsPerSecond)} URLs/s · ${bytes(summary.bytes)} · ${n(summary.retried)} retried · ${n(summary.redirects)} redirects`,
+    `  urls      ${n(urls.accepted)} accepted · ${n(urls.ok)} ok · ${n(urls.failed)} failed${urls.cancelled > 0 ? ` (${n(urls.cancelled)} cancelled)` : ''} · ${plural(urls.invalid, 'invalid line')}${urls.duplicates > 0 ? ` · ${plural(urls.duplicates, 'duplicate')} skipped` : ''}`,
+    `  rate      ${n(summary.urlsPerSecond)} URLs/s · ${bytes(summary.bytes)} · ${n(summary.retried)} retried · ${plural(summary.redirects, 'redirect')}`,
     `  status    ${histogramLine(summary.statusCodes)}`,
     `  errors    ${histogramLine(summary.errors)}`,
     `  latency   p50 ${ms(latencyMs.p50)} · p90 ${ms(latencyMs.p90)} · p99 ${ms(latencyMs.p99)} · max ${ms(latencyMs.max)}`,
     `  output    ${outputDir}`,
     '            results.jsonl.gz · summary.json · report.html · failed.jsonl · invalid.jsonl.gz · manifest.json',
   ].join('\n');
+}
+
+/** The summary screen of a job written to `outputDir`, with a hint when URLs were blocked. */
+export async function summaryScreen(summary: JobSummary, outputDir: string): Promise<string> {
+  const blocked = summary.errors.BLOCKED_ADDRESS ?? 0;
+  const hint = blocked > 0 && blockedHint(blocked, await blockedAddresses(join(outputDir, 'failed.jsonl')));
+  return hint
+    ? `${renderSummary(summary, outputDir)}\n  hint      ${hint}`
+    : renderSummary(summary, outputDir);
 }

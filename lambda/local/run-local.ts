@@ -85,13 +85,24 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
   const queue = new MemoryChunkQueue(workerCount);
   const storeBody = (sha256: string, body: Buffer) =>
     store.putIfAbsent(jobKeys.body(job.jobId, sha256), body).then(() => {});
-  const engine = new FetchEngine({ options, storeBody, ...(job.resolver && { resolver: job.resolver }) });
   const progress: LocalProgress = { accepted: 0, dispatchDone: false, done: 0, failed: 0 };
   const report = () => job.onProgress?.({ ...progress });
-  const onRecord = (record: ResultRecord) => {
+  // URLs are counted as each finishes (the engine's onRecord), not as each chunk does: a
+  // chunk may take the whole run. A record made without a fetch (the job was cancelled
+  // before its chunk began) counts when its chunk hands it over.
+  const counted = new WeakSet<ResultRecord>();
+  const countRecord = (record: ResultRecord) => {
+    counted.add(record);
     progress.done += 1;
     if (record.error) progress.failed += 1;
+    report();
   };
+  const engine = new FetchEngine({
+    options,
+    storeBody,
+    onRecord: countRecord,
+    ...(job.resolver && { resolver: job.resolver }),
+  });
   let finalized: Promise<JobSummary> | null = null;
   const finalize = () => {
     finalized ??= (async () => {
@@ -104,10 +115,17 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
 
   const worker = async () => {
     for (let message = await queue.receive(); message; message = await queue.receive()) {
-      const outcome = await processChunk({ store, jobs, engine, onRecord }, message, {
+      let handed = 0;
+      const handOver = (record: ResultRecord) => {
+        handed += 1;
+        if (!counted.has(record)) countRecord(record);
+      };
+      const outcome = await processChunk({ store, jobs, engine, onRecord: handOver }, message, {
         signal,
         firstDelivery: !resumed,
       });
+      // URLs done without a record made now: a part or checkpoint an earlier run left.
+      progress.done += message.items.length - handed;
       report();
       if (outcome.claimedFinalize) await finalize();
     }

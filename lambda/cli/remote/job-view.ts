@@ -1,6 +1,6 @@
 import type { JobView } from '../../core/job/job-view.js';
 import { FINAL_STATUSES } from '../../core/ports.js';
-import { count as n } from '../../core/report/format.js';
+import { count as n, plural } from '../../core/report/format.js';
 import { EXIT, type ExitCode, getExitCode } from '../exit-codes.js';
 
 /** Whether nothing more will happen to the job. */
@@ -28,7 +28,7 @@ export function exitCodeOf(view: Pick<JobView, 'status'>): ExitCode {
 export function progressText(view: JobView): string {
   const { urlsDone, urlsFailed, accepted, totalChunks } = view.progress;
   const total = totalChunks === null ? `${n(accepted)}+` : n(accepted);
-  return `${n(urlsDone)} of ${total} URLs done, ${n(urlsFailed)} failed`;
+  return `${n(urlsDone)} of ${total} ${accepted === 1 && totalChunks !== null ? 'URL' : 'URLs'} done, ${n(urlsFailed)} failed`;
 }
 
 /** The few lines `fanout status` prints. */
@@ -37,7 +37,7 @@ export function renderJob(view: JobView): string {
   const chunks = `${n(progress.chunksDone)} of ${progress.totalChunks === null ? '?' : n(progress.totalChunks)}`;
   const lines = [
     `job ${view.jobId}: ${view.status}${view.cancelRequested && !isFinal(view) ? ' (cancel requested)' : ''}`,
-    `  urls      ${progressText(view)}, ${n(progress.invalid)} invalid lines`,
+    `  urls      ${progressText(view)}, ${plural(progress.invalid, 'invalid line')}`,
     `  chunks    ${chunks}`,
     `  created   ${view.createdAt} · updated ${view.updatedAt}`,
   ];

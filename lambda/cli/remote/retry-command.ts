@@ -10,6 +10,7 @@ import type { JobRequest } from '../../core/job/job-request.js';
 import { jobKeys } from '../../core/job/keys.js';
 import type { JobOptions } from '../../core/job-options.js';
 import type { FailedLine } from '../../core/record.js';
+import { plural } from '../../core/report/format.js';
 import { EXIT } from '../exit-codes.js';
 import { givenJobOptions, jobOptionFlags } from '../job-flags.js';
 import { requireFinished } from './finished-job.js';
@@ -116,7 +117,9 @@ export function retryCommand(): Command {
           return EXIT.OK;
         }
         const breakdown = [...counts].map(([code, n]) => `${code}: ${n}`).join(', ');
-        process.stderr.write(`fanout: retrying ${total} failed URLs of job ${jobId} (${breakdown})\n`);
+        process.stderr.write(
+          `fanout: retrying ${plural(total, 'failed URL')} of job ${jobId} (${breakdown})\n`,
+        );
         const submitted = await submitList(target, {
           source: path,
           options: { ...(await originalOptions(target, bucket, jobId)), ...given.options },

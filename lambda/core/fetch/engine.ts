@@ -45,6 +45,8 @@ export interface EngineSettings {
   storeBody?: (sha256: string, body: Buffer) => Promise<void>;
   /** Jitter source, for tests. */
   random?: () => number;
+  /** Called with each URL's record as soon as it is made (live progress, URL by URL). */
+  onRecord?: (record: ResultRecord) => void;
 }
 
 /** What an attempt's response asked for, decided when its headers arrived. */
@@ -143,6 +145,7 @@ export class FetchEngine implements ItemFetcher {
       record.timings.start = isoTime(run.startedAtWall ?? createdAt);
       record.timings.totalMs = round(run.elapsedMs());
     }
+    this.settings.onRecord?.(record);
     return record;
   }
 

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { chunkIdAt } from '../chunker.js';
 import type { JobStore, ObjectStore } from '../ports.js';
+import { tallyInvalidLines } from '../report/invalid-lines.js';
 import { ReportBuilder } from '../report/report-builder.js';
 import { type JobSummary, SummaryAccumulator } from '../summary.js';
 import type { JobManifest, JobRequest } from './job-request.js';
@@ -92,7 +93,12 @@ export async function finalizeJob(
     cancelled,
   });
   await store.put(jobKeys.summary(jobId), `${JSON.stringify(result, null, 2)}\n`, 'application/json');
-  await store.put(jobKeys.report(jobId), report.render({ summary: result }), 'text/html; charset=utf-8');
+  const invalid = await tallyInvalidLines(await store.get(jobKeys.invalid(jobId)));
+  await store.put(
+    jobKeys.report(jobId),
+    report.render({ summary: result, request, invalid }),
+    'text/html; charset=utf-8',
+  );
   await store.put(jobKeys.success(jobId), '', 'text/plain');
   await deps.jobs.finish(jobId, result.status);
   return result;

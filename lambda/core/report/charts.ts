@@ -1,5 +1,5 @@
 import type { Percentiles } from '../summary.js';
-import { count, duration, edgeLabel, percent } from './format.js';
+import { count, duration, edgeLabel, percent, plural } from './format.js';
 import { type Html, html } from './html.js';
 import { binPosition, type LatencyBin } from './latency-bins.js';
 
@@ -52,7 +52,7 @@ export function latencyChart(bins: readonly LatencyBin[], p: Percentiles): Html 
   const bars = bins.map((b, i) => {
     const h = b.count > 0 ? Math.max(1, (b.count / largest) * plot) : 0;
     const range = b.toMs === null ? `≥ ${duration(b.fromMs)}` : `${duration(b.fromMs)} – ${duration(b.toMs)}`;
-    return html`<rect class="hist-bar" x="${pct((i + 0.1) / n)}" y="${+(CHART.plotBottom - h).toFixed(1)}" width="${pct(0.8 / n)}" height="${+h.toFixed(1)}" data-from-ms="${b.fromMs}" data-to-ms="${b.toMs ?? ''}" data-count="${b.count}"><title>${range}: ${count(b.count)} URLs</title></rect>`;
+    return html`<rect class="hist-bar" x="${pct((i + 0.1) / n)}" y="${+(CHART.plotBottom - h).toFixed(1)}" width="${pct(0.8 / n)}" height="${+h.toFixed(1)}" data-from-ms="${b.fromMs}" data-to-ms="${b.toMs ?? ''}" data-count="${b.count}"><title>${range}: ${plural(b.count, 'URL')}</title></rect>`;
   });
   const ticks = bins.map((b, i) =>
     i === 0 && b.fromMs === 0
@@ -75,7 +75,7 @@ export function latencyChart(bins: readonly LatencyBin[], p: Percentiles): Html 
     return html`<line class="marker" x1="${pct(x)}" x2="${pct(x)}" y1="${y - 9}" y2="${CHART.plotBottom}"/><text class="marker-label" x="${pct(x)}" y="${y}" ${anchor}>${name}<tspan class="marker-value"> ${duration(value)}</tspan></text>`;
   });
   const label = `Histogram of time per URL over ${n} bins; p50 ${duration(p.p50)}, p90 ${duration(p.p90)}, p99 ${duration(p.p99)}`;
-  return html`<div class="chart"><svg class="hist" id="latency-histogram" role="img" aria-label="${label}" width="100%" height="${CHART.height}"><line class="grid" x1="0%" x2="100%" y1="${CHART.plotTop}" y2="${CHART.plotTop}"/><text class="grid-label" x="0%" y="${CHART.plotTop - 4}">${count(largest)} URLs</text>${bars}<line class="axis" x1="0%" x2="100%" y1="${CHART.plotBottom}" y2="${CHART.plotBottom}"/>${ticks}${markers}</svg></div>`;
+  return html`<div class="chart"><svg class="hist" id="latency-histogram" role="img" aria-label="${label}" width="100%" height="${CHART.height}"><line class="grid" x1="0%" x2="100%" y1="${CHART.plotTop}" y2="${CHART.plotTop}"/><text class="grid-label" x="0%" y="${CHART.plotTop - 4}">${plural(largest, 'URL')}</text>${bars}<line class="axis" x1="0%" x2="100%" y1="${CHART.plotBottom}" y2="${CHART.plotBottom}"/>${ticks}${markers}</svg></div>`;
 }
 
 /** The histogram's numbers as a table, for reading exact counts. */

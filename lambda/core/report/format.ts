@@ -59,3 +59,8 @@ export function utc(iso: string): string {
   if (Number.isNaN(t.getTime())) return iso;
   return `${t.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
+
+/** A count with its noun: "1 URL", "2 URLs", "1,000 invalid lines"; `many` when the plural is not noun + s. */
+export function plural(value: number, one: string, many = `${one}s`): string {
+  return `${count(value)} ${value === 1 ? one : many}`;
+}

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { JobRequest } from '../job/job-request.js';
+import type { InvalidLine } from '../record.js';
 import type { JobSummary } from '../summary.js';
 import { type BarItem, barList, latencyChart, latencyTable } from './charts.js';
-import { bytes, count, duration, percent, utc } from './format.js';
+import { bytes, count, duration, percent, plural, utc } from './format.js';
 import type { HostRow } from './host-table.js';
 import { Html, html } from './html.js';
+import type { InvalidLinesTally } from './invalid-lines.js';
 import { latencyBins } from './latency-bins.js';
 import type { FailureSample, ReportDetails } from './report-builder.js';
 import { REPORT_CSS } from './styles.js';
@@ -24,12 +27,16 @@ const CSP = [
 export interface ReportInput {
   summary: JobSummary;
   details: ReportDetails;
+  /** job.json: the job's source and options (the section is left out without it). */
+  request?: JobRequest;
+  /** invalid.jsonl.gz, tallied (the section is left out without it). */
+  invalid?: InvalidLinesTally;
   /** ISO 8601. */
   generatedAt: string;
 }
 
 /** report.html: one self-contained page (inline CSS and SVG, no scripts). */
-export function renderReport({ summary, details, generatedAt }: ReportInput): string {
+export function renderReport({ summary, details, request, invalid, generatedAt }: ReportInput): string {
   const page = html`<!doctype html>
 <html lang="en">
 <head>
@@ -45,10 +52,12 @@ export function renderReport({ summary, details, generatedAt }: ReportInput): st
 <main>
 ${header(summary)}
 ${totals(summary)}
+${request && jobRequest(request)}
 ${latency(summary)}
 <div class="cols">${statusCodes(summary)}${errors(summary)}</div>
 <div class="cols">${failingHosts(details)}${slowHosts(details)}</div>
 ${failures(details)}
+${invalid && invalidLines(invalid)}
 <footer>Generated ${utc(generatedAt)} by fanout. Exact numbers: summary.json. Failures to submit again: failed.jsonl.</footer>
 </main>
 </body>
@@ -152,7 +161,7 @@ function errors(s: JobSummary): Html {
 
 function hostNote(d: ReportDetails): Html | null {
   if (!d.hosts.cut) return null;
-  return html`<p class="note" id="hosts-cut">This job had more than ${count(2 * d.hosts.limit)} hosts; the report follows at most that many at a time, keeping the most failing and the slowest. ${count(d.hosts.other.records)} URLs (${count(d.hosts.other.failures)} failed) were on hosts dropped along the way, so a host's numbers may be lower bounds.</p>`;
+  return html`<p class="note" id="hosts-cut">This job had more than ${count(2 * d.hosts.limit)} hosts; the report follows at most that many at a time, keeping the most failing and the slowest. ${plural(d.hosts.other.records, 'URL')} (${count(d.hosts.other.failures)} failed) ${d.hosts.other.records === 1 ? 'was' : 'were'} on hosts dropped along the way, so a host's numbers may be lower bounds.</p>`;
 }
 
 function hostCell(h: HostRow, sub: string | null): Html {
@@ -191,10 +200,46 @@ function failureItem(f: FailureSample): Html {
 
 function failures(d: ReportDetails): Html {
   const shown = d.firstFailures.length;
-  const title = shown < d.failures ? `First ${count(shown)} of ${count(d.failures)} failures` : 'Failures';
+  const title = shown < d.failures ? `First ${count(shown)} of ${plural(d.failures, 'failure')}` : 'Failures';
   const body =
     shown === 0
       ? html`<p class="empty">No URL failed.</p>`
       : html`<ol class="failures" id="failure-list">${d.firstFailures.map(failureItem)}</ol>`;
   return html`<section id="failures" data-failures="${d.failures}"><h2>${title}</h2>${body}</section>`;
+}
+
+/** An option's value as a person reads it: durations and sizes in units, lists joined. */
+function optionValue(name: string, value: unknown): string {
+  if (typeof value === 'number' && name.endsWith('Ms'))
+    return value < 1000 ? `${count(value)} ms` : `${count(value / 1000)} s`;
+  if (typeof value === 'number' && name.endsWith('Bytes')) return bytes(value);
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(', ');
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  return typeof value === 'number' ? count(value) : String(value);
+}
+
+function jobRequest(r: JobRequest): Html {
+  const options = Object.entries(r.options).map(
+    ([name, value]) =>
+      html`<div data-option="${name}"><dt><code>${name}</code></dt><dd>${optionValue(name, value)}</dd></div>`,
+  );
+  return html`<section id="job"><h2>Job</h2><dl class="facts request"><div data-field="source"><dt>Source</dt><dd><code id="job-source">${r.source}</code></dd></div><div data-field="format"><dt>Format</dt><dd>${r.format}</dd></div><div data-field="submitted-at"><dt>Submitted</dt><dd>${utc(r.submittedAt)}</dd></div></dl><h3>Options</h3><dl class="facts options" id="job-options">${options}</dl></section>`;
+}
+
+function invalidItem(line: InvalidLine): Html {
+  return html`<li data-line="${line.line}" data-code="${line.code}"><div class="failure-head"><span class="code inv">${line.code}</span><span>line ${count(line.line)}</span></div><span class="failure-url">${line.raw}</span><p class="failure-message">${line.message}</p></li>`;
+}
+
+function invalidLines(t: InvalidLinesTally): Html {
+  const items: BarItem[] = t.codes.map(({ code, count: n }) => ({
+    label: code,
+    count: n,
+    tone: 'inv',
+    data: { 'invalid-code': code },
+  }));
+  const body =
+    t.lines === 0
+      ? html`<p class="empty">No input line was rejected.</p>`
+      : html`${barList(items, t.lines, 'invalid-codes')}<h3>First lines of each reason</h3><ol class="failures" id="invalid-examples">${t.codes.flatMap((c) => c.examples.map(invalidItem))}</ol>`;
+  return html`<section id="invalid" data-lines="${t.lines}"><h2>Invalid lines</h2>${body}<p class="note">Rejected before fetching; every one is in invalid.jsonl.gz with its line number.</p></section>`;
 }

@@ -1,8 +1,7 @@
 import type { ResultRecord } from '../record.js';
-import type { JobSummary } from '../summary.js';
 import { type HostRow, type HostStats, HostTable, hostOf, type OtherHosts } from './host-table.js';
 import { truncate } from './html.js';
-import { renderReport } from './render.js';
+import { type ReportInput, renderReport } from './render.js';
 
 /** How much a report keeps, whatever the job's size. */
 export interface ReportLimits {
@@ -18,8 +17,10 @@ export interface ReportLimits {
   failures: number;
   /** A kept failure's URL is cut to this many characters. @default 500 */
   urlChars: number;
-  /** A kept failure's message is cut to this many characters. @default 300 */
+  /** A kept failure's message is cut to this many characters (an invalid line's too). @default 300 */
   messageChars: number;
+  /** Invalid input lines shown for each of their codes, the first ones. @default 3 */
+  invalidExamples: number;
 }
 
 /** The report's bounds, in one place. */
@@ -29,6 +30,7 @@ export const REPORT_LIMITS: Readonly<ReportLimits> = {
   failures: 25,
   urlChars: 500,
   messageChars: 300,
+  invalidExamples: 3,
 };
 
 /** A failed record as the report lists it. */
@@ -155,10 +157,13 @@ export class ReportBuilder {
     };
   }
 
-  /** report.html for the job whose records were added: one self-contained page. */
-  render(input: { summary: JobSummary; generatedAt?: string }): string {
+  /**
+   * report.html for the job whose records were added: one self-contained page, with the
+   * job's request (source and options) and its invalid lines when given.
+   */
+  render(input: Omit<ReportInput, 'details' | 'generatedAt'> & { generatedAt?: string }): string {
     return renderReport({
-      summary: input.summary,
+      ...input,
       details: this.details(),
       generatedAt: input.generatedAt ?? new Date().toISOString(),
     });

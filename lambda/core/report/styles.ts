@@ -56,7 +56,7 @@ header.job .meta { margin: 6px 0 0; color: var(--muted); font-size: 0.88rem; }
 svg.bar { grid-area: bar; width: 100%; height: 12px; display: block; }
 .track { fill: var(--track); }
 .s2xx { fill: var(--ok); } .s3xx { fill: var(--info); } .s4xx { fill: var(--warn); } .s5xx { fill: var(--bad); }
-.s1xx, .snone { fill: var(--none); } .err { fill: var(--bad); }
+.s1xx, .snone { fill: var(--none); } .err { fill: var(--bad); } .inv { fill: var(--warn); }
 .chart { padding: 0 14px 0 8px; }
 svg.hist { display: block; width: 100%; height: 210px; overflow: visible; }
 .hist-bar { fill: var(--accent); }
@@ -95,6 +95,10 @@ ol.failures li { border-top: 1px solid var(--line); padding: 10px 0; min-width: 
 ol.failures li:first-child { border-top: 0; padding-top: 0; }
 .failure-head { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: baseline; font-size: 0.84rem; color: var(--muted); }
 .code { display: inline-block; background: var(--bad); color: #fff; border-radius: 6px; padding: 0 7px; font-size: 0.78rem; font-weight: 600; font-family: ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace; }
+.code.inv { background: var(--warn); }
+.request dd, .options dd { overflow-wrap: anywhere; }
+.request div[data-field="source"] { grid-column: span 2; }
+.options dd { font-weight: 500; }
 .failure-url { display: block; margin: 4px 0 2px; overflow-wrap: anywhere; font-family: ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 0.85rem; }
 .failure-message { margin: 0; color: var(--muted); font-size: 0.85rem; overflow-wrap: anywhere; }
 .empty, .note { color: var(--muted); font-size: 0.88rem; margin: 8px 0 0; }

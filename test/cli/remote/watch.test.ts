@@ -1,9 +1,10 @@
 /** The pure parts of `status --watch`, `jobs` and `retry`: rate and ETA, the progress line, the jobs table, --codes. */
 import { describe, expect, it } from 'vitest';
+import { formatEta, RateMeter } from '../../../lambda/cli/progress-line.js';
 import { exitCodeOf } from '../../../lambda/cli/remote/job-view.js';
 import { renderJobs } from '../../../lambda/cli/remote/jobs-command.js';
 import { parseCodes } from '../../../lambda/cli/remote/retry-command.js';
-import { formatEta, RateMeter, watchLine } from '../../../lambda/cli/remote/watch.js';
+import { watchLine } from '../../../lambda/cli/remote/watch.js';
 import type { JobView } from '../../../lambda/core/job/job-view.js';
 import type { JobState } from '../../../lambda/core/ports.js';
 

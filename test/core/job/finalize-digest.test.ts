@@ -20,17 +20,18 @@ const chunks = Math.ceil(records.length / CHUNK);
 
 type PartStyle = 'digest' | 'records' | 'mixed';
 
+const request: JobRequest = {
+  jobId: JOB,
+  source: 'list.txt',
+  format: 'text',
+  options: resolveOptions({ chunkSize: CHUNK }),
+  submittedAt: '2026-12-02T10:00:00.000Z',
+};
+
 /** A job whose parts are all written, in one style, ready to finalize. */
 async function jobWithParts(style: PartStyle) {
   const store = new MemoryObjectStore();
   const jobs = new MemoryJobStore();
-  const request: JobRequest = {
-    jobId: JOB,
-    source: 'list.txt',
-    format: 'text',
-    options: resolveOptions({ chunkSize: CHUNK }),
-    submittedAt: '2026-12-02T10:00:00.000Z',
-  };
   const manifest: JobManifest = {
     jobId: JOB,
     lines: records.length,
@@ -100,7 +101,9 @@ describe('finalize from part digests', () => {
     expect(fromDigests.results).toEqual(records);
     expect(fromDigests.summary).toEqual(expected);
     expect(fromDigests.failed).toBe(expectedFailed.join(''));
-    expect(fromDigests.report).toBe(builder.render({ summary: expected }));
+    expect(fromDigests.report).toBe(
+      builder.render({ summary: expected, request, invalid: { lines: 0, codes: [] } }),
+    );
     expect(fromDigests.status).toBe('completed_with_errors');
   });
 
