@@ -4,9 +4,10 @@
 //   node bench/run.mjs [--quick] [--reps N] [--cli dist/cli.js] [--only fetch|dispatcher|cost]
 //                      [--clients fanout,aiohttp,node,undici] [--json FILE]
 //
-// Needs: a built CLI (npm run build), .venv with aiohttp (npm ci), wrk (/usr/bin/wrk), and
-// for the issue's reference client Debian's python3-aiohttp (npm ci installs it as root).
-import { spawn } from 'node:child_process';
+// Needs a built CLI (npm run build). It installs the rest itself, once (and says so): .venv
+// with PyPI's aiohttp, and, as root with apt-get, wrk (/usr/bin/wrk) and the issue's
+// reference client, Debian's python3-aiohttp (scripts/setup-python.sh, setup-system.sh).
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,6 +30,13 @@ const { values } = parseArgs({
     clients: { type: 'string' },
   },
 });
+for (const [script, ...args] of [['setup-python.sh'], ['setup-system.sh', 'wrk', 'python3-aiohttp']]) {
+  const setup = spawnSync('bash', [join(ROOT, 'scripts', script), ...args], { stdio: 'inherit' });
+  if (setup.status !== 0) {
+    console.error(`bench: scripts/${script} failed; the bench needs what it installs`);
+    process.exit(1);
+  }
+}
 const QUICK = values.quick;
 const REPS = Number(values.reps ?? (QUICK ? 1 : 3));
 const CLI = values.cli;

@@ -10,6 +10,8 @@ export const EXIT = {
   INPUT: 3,
   /** The job could not finish (an output could not be written, an internal error). */
   FAILED: 4,
+  /** This Node.js is older than the CLI needs (package.json's engines); nothing was done. */
+  NODE_TOO_OLD: 5,
   /** Interrupted (Ctrl-C): the URLs not yet fetched are recorded as CANCELLED. */
   INTERRUPTED: 130,
 } as const;

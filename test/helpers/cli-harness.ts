@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import type { JobManifest, JobRequest } from '../../lambda/core/job/job-request.js';
 import type { FailedLine, InvalidLine, ResultRecord } from '../../lambda/core/record.js';
 import type { JobSummary } from '../../lambda/core/summary.js';
+import { requireIntegrationProject } from '../support/test-project.js';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -47,6 +48,7 @@ function sleepSync(ms: number): void {
  * so no file runs a half-written bundle.
  */
 export function ensureCliBuilt(): void {
+  requireIntegrationProject('The built CLI');
   mkdirSync(TEST_CACHE, { recursive: true });
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
@@ -91,6 +93,7 @@ export interface CliRunOptions {
 
 /** Runs `node dist/cli.js ...args` and collects its exit code and output. */
 export function runCli(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
+  requireIntegrationProject('The built CLI');
   const child = spawn(process.execPath, [CLI_PATH, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },

@@ -3,6 +3,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { requireIntegrationProject } from './test-project.js';
 
 /**
  * Headless Chromium driven over the DevTools protocol on a pipe (--remote-debugging-pipe:
@@ -10,7 +11,7 @@ import type { Readable, Writable } from 'node:stream';
  * Networking is off: every request goes to a proxy that refuses, and names resolve nowhere.
  */
 
-/** Debian's chromium package (scripts/setup-system.sh installs it); FANOUT_CHROMIUM overrides. */
+/** Debian's chromium package (the integration tests' set-up installs it); FANOUT_CHROMIUM overrides. */
 export const CHROMIUM_PATH = process.env.FANOUT_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Null when Chromium can be run, else why not. */
@@ -19,7 +20,7 @@ export function chromiumMissing(): string | null {
     accessSync(CHROMIUM_PATH, constants.X_OK);
     return null;
   } catch {
-    return `${CHROMIUM_PATH} is not installed: \`npm ci\` installs Debian's chromium package as root (scripts/setup-system.sh), or install it yourself`;
+    return `${CHROMIUM_PATH} is not installed: \`npm test\` installs Debian's chromium package when it runs as root with apt-get (scripts/setup-system.sh); else install it yourself`;
   }
 }
 
@@ -245,6 +246,7 @@ export interface Chromium {
 
 /** Starts headless Chromium with networking off, and waits (bounded) until it answers. */
 export async function launchChromium(): Promise<Chromium> {
+  requireIntegrationProject('Chromium');
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   const profile = mkdtempSync(join(tmpdir(), 'fanout-chromium-'));

@@ -2,8 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { requireIntegrationProject } from './test-project.js';
 
-/** moto's S3/SQS/DynamoDB server, installed into .venv by `npm ci` (scripts/setup-python.sh). */
+/** moto's S3/SQS/DynamoDB server, installed into .venv by the integration tests' set-up (scripts/setup-python.sh). */
 export const MOTO_SERVER = resolve('.venv/bin/moto_server');
 
 async function freePort(): Promise<number> {
@@ -55,9 +56,12 @@ export interface MotoServer {
  * several workers write to the same items at once.
  */
 export async function startMoto(options: { serialized?: boolean } = {}): Promise<MotoServer> {
+  requireIntegrationProject('moto');
   const python = join(dirname(MOTO_SERVER), 'python');
   if (!existsSync(MOTO_SERVER) || !existsSync(python)) {
-    throw new Error(`${MOTO_SERVER} is missing: run \`npm ci\` (it installs moto[server] into .venv)`);
+    throw new Error(
+      `${MOTO_SERVER} is missing: run \`npm test\` or \`npx vitest run --project integration\` (their set-up installs moto[server] into .venv)`,
+    );
   }
   const port = await freePort();
   const address = ['-H', '127.0.0.1', '-p', String(port)];

@@ -387,6 +387,6 @@ describe('getExitCode', () => {
   });
 
   it('uses only the documented codes', () => {
-    expect(Object.values(EXIT).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 130]);
+    expect(Object.values(EXIT).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 130]);
   });
 });

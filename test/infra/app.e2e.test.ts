@@ -93,8 +93,9 @@ describe('infra/app.ts through the cdk CLI', () => {
   });
 
   it('passes cfn-lint', async () => {
-    // Never a silent skip: the setup (npm ci) installs cfn-lint into .venv.
-    if (!existsSync(CFN_LINT)) throw new Error(`cfn-lint is missing at ${CFN_LINT}: run npm ci`);
+    // Never a silent skip: the integration project's set-up installs cfn-lint into .venv.
+    if (!existsSync(CFN_LINT))
+      throw new Error(`cfn-lint is missing at ${CFN_LINT}: run npm test (its set-up installs it)`);
     const templates = readdirSync(out)
       .filter((f) => f.endsWith('.template.json'))
       .map((f) => join(out, f));
