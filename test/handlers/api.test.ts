@@ -180,7 +180,7 @@ describe.each<ApiEventShape>(['resource', 'proxy'])('API handler, %s events', (s
     });
   });
 
-  it.each<JobStatus>(['dispatching', 'running', 'finalizing', 'failed', 'cancelled'])(
+  it.each<JobStatus>(['dispatching', 'running', 'finalizing', 'failed'])(
     'GET a %s job: no presigned URLs',
     async (status) => {
       const s = memoryServices();
@@ -194,7 +194,7 @@ describe.each<ApiEventShape>(['resource', 'proxy'])('API handler, %s events', (s
     },
   );
 
-  it.each<JobStatus>(['succeeded', 'completed_with_errors'])(
+  it.each<JobStatus>(['succeeded', 'completed_with_errors', 'cancelled'])(
     'GET a %s job: a presigned URL for each result file',
     async (status) => {
       const s = memoryServices({ FANOUT_RESULT_URL_SECONDS: '600' });

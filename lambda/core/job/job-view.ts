@@ -32,9 +32,12 @@ export interface JobView {
   resultUrlsExpireInSeconds?: number;
 }
 
-/** Whether a job in this status has written its result files, so links to them can be handed out. */
+/**
+ * Whether a job in this status has written its result files, so links to them can be handed
+ * out. A cancelled job is finalized too: every URL has its record, the unfetched ones CANCELLED.
+ */
 export const hasResultFiles = (status: JobStatus): boolean =>
-  status === 'succeeded' || status === 'completed_with_errors';
+  status === 'succeeded' || status === 'completed_with_errors' || status === 'cancelled';
 
 /** Where a job's results are: its bucket (none known: no results shown), and presigned links with their lifetime. */
 export interface ResultPlace {

@@ -54,6 +54,7 @@ describe('toJobView', () => {
   it.each([
     ['succeeded', true],
     ['completed_with_errors', true],
+    ['cancelled', true],
     ['running', false],
     ['failed', false],
   ] as const)('a %s job has result files to link: %s', (status, expected) => {
