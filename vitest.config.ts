@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { HANDLER_ENV } from './lambda/core/contract.js';
 
 /**
  * Which project a test file runs in is decided by its name, so new files land in the
@@ -27,7 +28,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // The handlers' JSON log lines would drown the report; tests that read them set a sink.
-    env: { FANOUT_LOG_LEVEL: 'off' },
+    env: { [HANDLER_ENV.logLevel]: 'off' },
     reporters: ['default', './test/support/closing-line-reporter.ts'],
     projects: [
       {
