@@ -2,8 +2,9 @@
  * Every option of a fanout job, one row each: its kind of value (how CLI text is read, how a
  * value is checked, fanout's own range), its default, its flag and where a deployment sets it.
  * The CLI flags of `run`, `submit` and `retry`, the API's `options` check, the construct's
- * props check and the handlers' job-defaults / job-maxima variables (contract.ts HANDLER_ENV) reader are all derived
- * from this table (lambda/core/options.ts applies it); adding an option is adding a row.
+ * props check and the reader of the handlers' job-defaults and job-maxima variables
+ * (contract.ts HANDLER_ENV) are all derived from this table (lambda/core/options.ts applies
+ * it); adding an option is adding a row.
  *
  * A row's key is the option's name everywhere but the CLI: the API's `options.<name>`, the
  * construct's prop or `jobDefaults.<name>`, a key of the job-defaults and job-maxima variables.
