@@ -94,6 +94,14 @@ export async function runScaleBench(options: ScaleOptions, cost: CostModel) {
   console.log(
     `finalizeJob over tiny parts (one record each: its cost is per part), on a ${workerMb} MB worker's vCPU share (${fmt(vcpu(workerMb), 2)}), as it runs today; S3 ${fmt(AWS_LIMITS.s3GetPerPrefixPerSecond)} GET/s per prefix enforced.\n`,
   );
+  // Lambda's limits on one run: a worker's timeout less its deadline margin, and the 15-minute maximum.
+  const workerBudget = DEPLOYMENT_DEFAULTS.workerTimeoutSeconds - RUNTIME_DEFAULTS.deadlineMarginMs / 1000;
+  const fits = (seconds: number) =>
+    seconds <= workerBudget
+      ? 'yes'
+      : seconds <= AWS_LIMITS.lambdaTimeoutSeconds
+        ? 'no (fits 900 s)'
+        : 'no (over 900 s)';
   const finalizeRows: Array<Array<string | number>> = finalize.map((r) => [
     fmt(r.parts),
     `${fmt(r.simulatedSeconds, 1)} s`,
@@ -101,12 +109,29 @@ export async function runScaleBench(options: ScaleOptions, cost: CostModel) {
     `${fmt(onLambda(r, workerMb), 1)} s`,
     fmt(r.s3Gets),
     fmt(r.slowDowns),
+    fits(onLambda(r, workerMb)),
   ]);
   const millionParts = finalizeAt(1_000_000);
-  finalizeRows.push(['1,000,000 (extrapolated)', '–', '–', `${fmt(millionParts, 0)} s`, '–', '–']);
+  finalizeRows.push([
+    '1,000,000 (extrapolated)',
+    '–',
+    '–',
+    `${fmt(millionParts, 0)} s`,
+    '–',
+    '–',
+    fits(millionParts),
+  ]);
   console.log(
     table(
-      ['parts', 'S3 time (modelled)', 'CPU (measured)', 'on Lambda (modelled)', 'S3 GETs', '503 SlowDown'],
+      [
+        'parts',
+        'S3 time (modelled)',
+        'CPU (measured)',
+        'on Lambda (modelled)',
+        'S3 GETs',
+        '503 SlowDown',
+        `in a worker's ${workerBudget} s`,
+      ],
       finalizeRows,
     ),
   );
@@ -273,6 +298,10 @@ export async function runScaleBench(options: ScaleOptions, cost: CostModel) {
       ]),
     ),
   );
+  if (finalizeSeconds > workerBudget)
+    console.log(
+      `\nFinalize of ${fmt(chunksOf)} parts takes ${fmt(finalizeSeconds)} s (modelled), over a worker's ${workerBudget} s: where it runs in the tail of the worker that counted the last chunk, the job does not finish (each delivery starts over until the chunk is dead-lettered); the wall times assume it runs where it has time.`,
+    );
   console.log(
     `\nCost (modelled): bench/cost-model.mjs at ${fmt(options.cpuUs)} µs of CPU per URL ($${costRow.total.toFixed(4)} per million URLs), plus the refused transactions and the waiting per chunk measured at the most workers:\n`,
   );
