@@ -16,8 +16,8 @@ export interface S3Counters {
   slowDowns: number;
 }
 
-/** A multipart upload's parts are this big (what the SDK's Upload does with 8 MiB parts). */
-const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+/** A multipart upload's parts are this big: the SDK's Upload (lib-storage) default, S3's minimum. */
+const UPLOAD_PART_BYTES = AWS_LIMITS.s3MultipartMinPartBytes;
 /** Parts of one upload in flight at once (lib-storage's default queue size is 4). */
 const UPLOAD_QUEUE = 4;
 
@@ -66,13 +66,23 @@ export class ModelledObjectStore implements ObjectStore {
     this.objects.set(key, data);
   }
 
-  /** A multipart upload: create, 8 MiB parts four at a time, complete; the object appears whole at the end. */
+  /**
+   * A multipart upload as S3ObjectStore makes it: create, 5 MiB parts four at a time, complete;
+   * the object appears whole at the end. More than 10,000 parts (about 48.8 GiB) fails, as on S3.
+   */
   async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<void> {
     const chunks: Buffer[] = [];
     const inFlight: Promise<void>[] = [];
     let pending = 0;
     let total = 0;
+    let parts = 0;
     const upload = (bytes: number) => {
+      parts += 1;
+      if (parts > AWS_LIMITS.s3MultipartMaxParts) {
+        throw new Error(
+          `${key}: more than ${AWS_LIMITS.s3MultipartMaxParts} parts of ${UPLOAD_PART_BYTES} bytes`,
+        );
+      }
       this.counters.multipartParts += 1;
       return this.request(key, 'put', AWS_LATENCY_MS.s3Put + bytes / AWS_LATENCY_MS.s3BytesPerMs);
     };
