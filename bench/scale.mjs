@@ -1,12 +1,13 @@
 // `node bench/scale.mjs [--tiny] [--shards N] [--cpu-us N] [--json FILE]`: the scale bench
 // (bench/scale.ts) with a model of AWS. It bundles bench/scale.ts with esbuild into
 // bench/.build/scale.mjs (inside the repository, so its imports find node_modules) and runs it
-// with the cost model of bench/cost-model.mjs. See docs/scale.md.
+// with the cost model of bench/cost-model.mjs and bench/lib/print.mjs's tables. See docs/scale.md.
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import * as cost from './cost-model.mjs';
+import { fmt, table } from './lib/print.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -41,4 +42,4 @@ await build({
   logLevel: 'warning',
 });
 const { runScaleBench } = await import(pathToFileURL(outfile).href);
-await runScaleBench(options, cost);
+await runScaleBench(options, cost, { fmt, table });

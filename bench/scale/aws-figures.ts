@@ -68,6 +68,11 @@ export const AWS_LIMITS = {
   lambdaMbPerVcpu: 1_769,
 } as const;
 
+/** A Lambda function's share of one vCPU at `memoryMb`. */
+export function vcpuShare(memoryMb: number): number {
+  return Math.min(1, memoryMb / AWS_LIMITS.lambdaMbPerVcpu);
+}
+
 /**
  * Typical per-request latencies (ms), the model's medians. AWS gives orders of magnitude, not
  * figures: S3 small requests (< 512 KB) have "median latencies … often in the range of tens of
