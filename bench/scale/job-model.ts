@@ -65,11 +65,14 @@ export function modelJob(input: JobModelInput): JobModelResult {
     if (sentLines >= input.urls && dispatchSeconds === null) dispatchSeconds = t;
     sentChunks = Math.min(chunks, Math.floor(sentLines / linesPerChunk));
     if (sentChunks > 0 && sourceStarted === null) sourceStarted = t;
-    // The event source: five batches at first, 300 more a minute, up to its maximum.
+    // The event source: five batches at first, 300 more a minute, up to its maximum (and
+    // the account's concurrency, which maxConcurrency stands for).
     const since = sourceStarted === null ? 0 : t - sourceStarted;
     const ramp = AWS_LIMITS.sqsEventSourceInitial + (AWS_LIMITS.sqsEventSourceRampPerMinute * since) / 60;
+    // Lambda's own scaling (1,000 environments every 10 s per function) never binds before it.
+    const functionRamp = (AWS_LIMITS.lambdaScalePer10Seconds * (since + 1)) / 10;
     const cap = Math.min(input.maxConcurrency, AWS_LIMITS.sqsEventSourceMaxConcurrency);
-    const workers = Math.min(cap, ramp);
+    const workers = Math.min(cap, ramp, functionRamp);
     if (workers >= cap && fullAt === null) fullAt = t;
     const rate = workers / input.chunkSecondsAt(workers);
     const completed = Math.min(rate, sentChunks - doneChunks);
