@@ -1,7 +1,7 @@
 // `npm run bench`: fanout against the usual alternatives, side by side, in one run, on
 // one local target server. See docs/benchmarks.md for what is measured and how.
 //
-//   node bench/run.mjs [--quick] [--reps N] [--cli dist/cli.js] [--only fetch|dispatcher|cost]
+//   node bench/run.mjs [--quick] [--reps N] [--cli dist/cli.js] [--only fetch|dispatcher|cost|scale]
 //                      [--clients fanout,aiohttp,node,undici] [--json FILE]
 //
 // Needs a built CLI (npm run build). It installs the rest itself, once (and says so): .venv
@@ -30,6 +30,24 @@ const { values } = parseArgs({
     clients: { type: 'string' },
   },
 });
+// --only scale: the scale bench with a model of AWS (bench/scale.mjs, docs/scale.md) and nothing else.
+if (values.only === 'scale') {
+  const scale = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'bench/scale.mjs'),
+      ...(values.quick ? ['--tiny'] : []),
+      ...(values.json ? ['--json', values.json] : []),
+    ],
+    { stdio: 'inherit' },
+  );
+  process.exit(scale.status ?? 1);
+}
+const ONLY = ['fetch', 'dispatcher', 'cost', 'scale'];
+if (values.only !== undefined && !ONLY.includes(values.only)) {
+  console.error(`bench: --only must be one of ${ONLY.join(', ')}, not ${JSON.stringify(values.only)}`);
+  process.exit(2);
+}
 for (const [script, ...args] of [['setup-python.sh'], ['setup-system.sh', 'wrk', 'python3-aiohttp']]) {
   const setup = spawnSync('bash', [join(ROOT, 'scripts', script), ...args], { stdio: 'inherit' });
   if (setup.status !== 0) {
