@@ -9,6 +9,20 @@ import { InputError } from '../errors.js';
 
 const READ_CHUNK_BYTES = 256 * 1024;
 
+/** Where to open a job's input: from a byte offset, and only the version with this ETag. */
+export interface SourceStart {
+  /** Read from this byte on (a ranged read); the whole input when absent or 0. */
+  offset?: number;
+  /** Refuse the input when its ETag differs (it was replaced since this one was read). */
+  etag?: string;
+}
+
+/** An opened input: its bytes, and its ETag when the store has one. */
+export interface OpenedSource {
+  body: AsyncIterable<Uint8Array>;
+  etag?: string;
+}
+
 /** "ENOENT: no such file or directory, access 'x'" → "ENOENT: no such file or directory". */
 function osReason(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
@@ -60,8 +74,14 @@ export async function openInput(pathOrDash: string): Promise<AsyncIterable<Uint8
   return readFile(pathOrDash);
 }
 
-/** Passes `source` through, gunzipping it when it starts with the gzip magic bytes 1f 8b. */
-export async function* gunzipIfGzipped(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * Passes `source` through, gunzipping it when it starts with the gzip magic bytes 1f 8b
+ * (then `onGzip` is called before the first byte comes out).
+ */
+export async function* gunzipIfGzipped(
+  source: AsyncIterable<Uint8Array>,
+  onGzip?: () => void,
+): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let headBytes = 0;
@@ -89,6 +109,7 @@ export async function* gunzipIfGzipped(source: AsyncIterable<Uint8Array>): Async
   }
   const magic = Buffer.concat(head).subarray(0, 2);
   if (magic[0] !== 0x1f || magic[1] !== 0x8b) return yield* whole();
+  onGzip?.();
   // Gunzip also decodes concatenated members (as `cat a.gz b.gz > ab.gz` produces).
   const gunzip = pipeline(Readable.from(whole(), { objectMode: false }), createGunzip(), () => {});
   try {

@@ -152,6 +152,6 @@ describe('parseInputBatches, stopping early', () => {
 
   it('yields a batch per chunk read, not one per line', async () => {
     const batches = await collect(parseInputBatches(chunked('https://a.example/\nhttps://b.example/\n')));
-    expect(batches.map((b) => b.length)).toEqual([2]);
+    expect(batches.map((b) => b.events.length)).toEqual([2]);
   });
 });
