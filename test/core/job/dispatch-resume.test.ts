@@ -16,10 +16,12 @@ import { jobKeys } from '../../../lambda/core/job/keys.js';
 import type { ChunkMessage } from '../../../lambda/core/ports.js';
 import type { InvalidLine } from '../../../lambda/core/record.js';
 import {
+  csvRows,
   type Deps,
   deps,
   finalFiles,
   JOB,
+  jsonlRows,
   lines,
   requestFor,
   shapeOf,
@@ -43,30 +45,6 @@ function textRows(n: number): string[] {
     if (i % 13 === 0) rows.push('', '# comment');
   }
   rows.push(`https://e.com/${'x'.repeat(INPUT_LIMITS.maxLineBytes + 10)}`, 'https://e.com/after-long');
-  return rows;
-}
-
-function csvRows(n: number): string[] {
-  const rows = ['url,id,team'];
-  for (let i = 0; i < n; i += 1) {
-    rows.push(
-      i % 9 === 4 ? `"https://e.com/c/${i}?a=1,2",c${i},` : `https://e.com/c/${i},c${i},team${i % 3}`,
-    );
-    if (i % 6 === 2) rows.push(`https://e.com/short/${i},only-two`);
-    if (i % 10 === 7) rows.push(',no-url,x');
-    if (i % 15 === 1) rows.push('"https://e.com/unterminated,x,y');
-  }
-  return rows;
-}
-
-function jsonlRows(n: number): string[] {
-  const rows: string[] = [];
-  for (let i = 0; i < n; i += 1) {
-    rows.push(JSON.stringify({ url: `https://e.com/j/${i}`, id: i, meta: { i, even: i % 2 === 0 } }));
-    if (i % 5 === 1) rows.push('{"url": "https://e.com/broken"');
-    if (i % 8 === 6) rows.push('{"id": "no-url"}');
-    if (i % 12 === 9) rows.push(JSON.stringify({ url: `https://e.com/j/${i}`, meta: 'not an object' }));
-  }
   return rows;
 }
 
