@@ -268,6 +268,9 @@ export async function dispatchJob(
     invalidOut.fail(err);
     await invalidUpload.catch(() => {});
     throw err;
+  } finally {
+    // A paused run stops reading mid-list: close the source (a file, or S3's response socket).
+    await batches.return(undefined);
   }
   invalidOut.end();
   await invalidUpload;

@@ -28,22 +28,27 @@ import {
 const PIECE = 101;
 const ETAG = '"v1"';
 
-/** One opening of the list: where it started and how many bytes the run pulled. */
+/** One opening of the list: where it started, how many bytes the run pulled, whether it was closed. */
 interface Opening {
   start: SourceStart;
   read: number;
+  closed: boolean;
 }
 
 /** An OpenSource over `data` that honours the offset and keeps every opening. */
 function memorySource(data: Buffer, openings: Opening[]): OpenSource {
   return async (start) => {
-    const opening: Opening = { start, read: 0 };
+    const opening: Opening = { start, read: 0, closed: false };
     openings.push(opening);
     async function* body(): AsyncGenerator<Uint8Array> {
-      for (let at = start.offset ?? 0; at < data.length; at += PIECE) {
-        const piece = data.subarray(at, at + PIECE);
-        opening.read += piece.length;
-        yield piece;
+      try {
+        for (let at = start.offset ?? 0; at < data.length; at += PIECE) {
+          const piece = data.subarray(at, at + PIECE);
+          opening.read += piece.length;
+          yield piece;
+        }
+      } finally {
+        opening.closed = true;
       }
     }
     return { body: body(), etag: ETAG };
@@ -150,6 +155,8 @@ async function chain(request: JobRequest, input: Buffer, pauseAfter: (run: numbe
     if (!result.paused) return { d, openings, checkpoints, output: await outputOf(d) };
     checkpoints.push(result.paused);
     resume = result.paused;
+    // A paused run closes the list it stopped reading (a file handle, an S3 socket).
+    expect(openings.at(-1)?.closed).toBe(true);
   }
   throw new Error('dispatch never finished');
 }
