@@ -270,7 +270,8 @@ export async function dispatchJob(
     throw err;
   } finally {
     // A paused run stops reading mid-list: close the source (a file, or S3's response socket).
-    await batches.return(undefined);
+    // What was read stands whether or not the close succeeds.
+    await batches.return(undefined).catch(() => {});
   }
   invalidOut.end();
   await invalidUpload;
