@@ -8,13 +8,27 @@
 //   npx esbuild bench/dispatcher.ts --bundle --platform=node --format=esm \
 //     --packages=external --outfile=/tmp/dispatcher.mjs
 //   node /tmp/dispatcher.mjs --input urls.txt [--chunk-size 250]
+//     [--pause-every N [--resume offset|reread]]
 //
-// Prints one JSON line: lines, accepted, invalid, chunks, seconds, urlsPerSecond.
+// With --pause-every, the dispatch runs as a chain of runs, each handing over after N
+// chunks as a dispatcher out of Lambda time does. --resume offset (the default) opens
+// each further run at its checkpoint's byte offset; --resume reread reads the list from
+// the start again and skips the lines handled (what every hand-over did before, and
+// what a gzipped list still does).
+//
+// Prints one JSON line: lines, accepted, invalid, chunks, seconds, urlsPerSecond; with
+// --pause-every also runs, bytesRead and secondsPerHandOver.
 import { parseArgs } from 'node:util';
 import { MemoryJobStore } from '../lambda/adapters/memory-job-store.js';
 import { MemoryObjectStore } from '../lambda/adapters/memory-object-store.js';
 import { openInput } from '../lambda/core/input/open-input.js';
-import { dispatchJob } from '../lambda/core/job/dispatch.js';
+import {
+  type DispatchCheckpoint,
+  type DispatchResult,
+  dispatchJob,
+  type OpenSource,
+} from '../lambda/core/job/dispatch.js';
+import type { JobRequest } from '../lambda/core/job/job-request.js';
 import { resolveOptions } from '../lambda/core/options.js';
 import type { ChunkMessage, ChunkQueue } from '../lambda/core/ports.js';
 
@@ -32,24 +46,61 @@ const { values } = parseArgs({
   options: {
     input: { type: 'string' },
     'chunk-size': { type: 'string' },
+    'pause-every': { type: 'string' },
+    resume: { type: 'string' },
   },
 });
 if (!values.input) throw new Error('--input FILE is required');
+const input: string = values.input;
+const pauseEvery = values['pause-every'] === undefined ? null : Number(values['pause-every']);
+if (pauseEvery !== null && !(Number.isInteger(pauseEvery) && pauseEvery > 0))
+  throw new Error(`--pause-every must be a positive integer, got ${values['pause-every']}`);
+const resumeBy = values.resume ?? 'offset';
+if (resumeBy !== 'offset' && resumeBy !== 'reread')
+  throw new Error(`--resume must be offset or reread, got ${resumeBy}`);
 const given = values['chunk-size'] ? { chunkSize: Number(values['chunk-size']) } : {};
 const options = resolveOptions(given);
 const queue = new DroppingQueue();
+const deps = { store: new MemoryObjectStore(), queue, jobs: new MemoryJobStore() };
+const request: JobRequest = {
+  jobId: 'bench',
+  source: input,
+  format: 'auto',
+  options,
+  submittedAt: new Date().toISOString(),
+};
+
+let bytesRead = 0;
+async function* counted(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const piece of source) {
+    bytesRead += piece.length;
+    yield piece;
+  }
+}
+const fromOffset: OpenSource = async (start) => ({ body: counted(await openInput(input, start.offset)) });
+
+/** One run of a chain: hands over after `pauseEvery` chunks. */
+async function oneRun(resume: DispatchCheckpoint | undefined): Promise<DispatchResult> {
+  let made = 0;
+  const shouldPause = () => ++made % (pauseEvery as number) === 0;
+  const source = resumeBy === 'offset' ? fromOffset : counted(await openInput(input));
+  return dispatchJob(deps, request, source, { shouldPause, ...(resume && { resume }) });
+}
+
 const started = performance.now();
-const result = await dispatchJob(
-  { store: new MemoryObjectStore(), queue, jobs: new MemoryJobStore() },
-  {
-    jobId: 'bench',
-    source: values.input,
-    format: 'auto',
-    options,
-    submittedAt: new Date().toISOString(),
-  },
-  await openInput(values.input),
-);
+let runs = 0;
+let result: DispatchResult;
+if (pauseEvery === null) {
+  result = await dispatchJob(deps, request, counted(await openInput(input)));
+  runs = 1;
+} else {
+  let resume: DispatchCheckpoint | undefined;
+  do {
+    result = await oneRun(resume);
+    runs += 1;
+    resume = result.paused ?? undefined;
+  } while (result.paused);
+}
 const seconds = (performance.now() - started) / 1000;
 const { manifest } = result;
 if (!manifest) throw new Error('dispatch paused unexpectedly');
@@ -62,5 +113,6 @@ console.log(
     sentItems: queue.items,
     seconds,
     urlsPerSecond: manifest.accepted / seconds,
+    ...(pauseEvery !== null && { resume: resumeBy, pauseEvery, runs, bytesRead }),
   }),
 );

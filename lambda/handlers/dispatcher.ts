@@ -1,6 +1,6 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { InputError } from '../core/errors.js';
-import { type DispatchCheckpoint, dispatchJob } from '../core/job/dispatch.js';
+import { type DispatchCheckpoint, dispatchJob, type OpenSource } from '../core/job/dispatch.js';
 import type { JobRequest } from '../core/job/job-request.js';
 import { INPUTS_PREFIX, jobKeys, uploadJobId } from '../core/job/keys.js';
 import { finishJob } from './finish-job.js';
@@ -20,7 +20,8 @@ async function dispatch(
   resume?: DispatchCheckpoint,
 ): Promise<void> {
   try {
-    const source = await services.openSource(request.source);
+    // A resumed run opens the list where its checkpoint stopped (a ranged GET of the same ETag).
+    const source: OpenSource = (start) => services.openSource(request.source, start);
     const shouldPause = () => context.getRemainingTimeInMillis() < services.config.dispatchMarginMs;
     const result = await dispatchJob(services, request, source, { shouldPause, ...(resume && { resume }) });
     if (result.paused) {

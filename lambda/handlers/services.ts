@@ -6,6 +6,7 @@ import { openS3Object, parseS3Url } from '../adapters/aws/s3-input.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SqsChunkQueue } from '../adapters/aws/sqs-chunk-queue.js';
 import { HANDLER_ENV, JOB_FINISHED_EVENT } from '../core/contract.js';
+import type { OpenedSource, SourceStart } from '../core/input/open-input.js';
 import type { DispatchCheckpoint } from '../core/job/dispatch.js';
 import type { ChunkQueue, JobStore, ObjectStore } from '../core/ports.js';
 import type { JobSummary } from '../core/summary.js';
@@ -24,8 +25,8 @@ export interface Services {
   store: ObjectStore;
   queue: ChunkQueue;
   jobs: JobStore;
-  /** Streams a job's input list from its source URL (s3://bucket/key). */
-  openSource(url: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Streams a job's input list from its source URL (s3://bucket/key), whole or from `start`. */
+  openSource(url: string, start?: SourceStart): Promise<OpenedSource>;
   /** Starts a dispatcher run without waiting for it (an asynchronous Lambda invocation). */
   startDispatch(invocation: DispatchInvocation): Promise<void>;
   /** A URL that reads one object of the bucket for a limited time. */
@@ -46,7 +47,7 @@ export function awsServices(
     store,
     queue: new SqsChunkQueue({ client: sqs, queueUrl: config.queueUrl }),
     jobs: new DynamoJobStore({ client: dynamodb, tableName: config.tableName }),
-    openSource: (url) => openS3Object(s3, parseS3Url(url)),
+    openSource: (url, start) => openS3Object(s3, parseS3Url(url), start),
     startDispatch: async (invocation) => {
       if (!config.dispatcherFunction) throw new Error(`${HANDLER_ENV.dispatcherFunction} is not set`);
       await lambda.send(

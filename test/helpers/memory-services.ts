@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { MemoryJobStore } from '../../lambda/adapters/memory-job-store.js';
 import { MemoryObjectStore } from '../../lambda/adapters/memory-object-store.js';
+import { InputError } from '../../lambda/core/errors.js';
 import type { ChunkMessage } from '../../lambda/core/ports.js';
 import type { JobSummary } from '../../lambda/core/summary.js';
 import { readConfig } from '../../lambda/handlers/config.js';
@@ -47,13 +49,21 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
         released.push(receiptHandle);
       },
     },
-    openSource: async (url) => {
+    openSource: async (url, start = {}) => {
       const key = url.replace(/^s3:\/\/b\//, '');
       const data = await store.get(key);
       if (!data) throw new Error(`no object ${key}`);
-      return (async function* () {
-        yield data;
-      })();
+      // As S3 does: the ETag is the MD5 of the object, a changed object fails If-Match.
+      const etag = `"${createHash('md5').update(data).digest('hex')}"`;
+      if (start.etag !== undefined && start.etag !== etag)
+        throw new InputError('INPUT_UNREADABLE', `${url} changed while its dispatch ran`);
+      const body = data.subarray(start.offset ?? 0);
+      return {
+        body: (async function* () {
+          yield body;
+        })(),
+        etag,
+      };
     },
     startDispatch: async (invocation) => {
       dispatches.push(invocation);

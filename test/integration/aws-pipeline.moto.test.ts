@@ -284,4 +284,36 @@ describe('a dispatch too long for one invocation', () => {
     );
     expect(invalid.map((r) => r.line)).toEqual(urls.flatMap((url, i) => (url === 'bad url' ? [i + 1] : [])));
   }, 180_000);
+
+  it('an uploaded plain list: each further run reads on from its offset (a ranged GET)', async () => {
+    const bucket = 'fanout-it-long-plain';
+    const continuing = await LocalDeployment.start({
+      clients,
+      names: { bucket, queueName: 'plain-chunks', dlqName: 'plain-dlq', tableName: 'plain-jobs' },
+      workers: 2,
+      dispatcherTimeoutMs: 900_000,
+      env: {
+        FANOUT_DISPATCH_MARGIN_MS: '899990',
+        FANOUT_JOB_DEFAULTS: JSON.stringify({ ...LOOPBACK, chunkSize: 100, retries: 0 }),
+      },
+    });
+    const urls = Array.from({ length: 600 }, (_, i) => (i % 97 === 5 ? 'bad url' : target.url(`/ok?p=${i}`)));
+    const key = 'inputs/plain.txt';
+    const put = await clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${urls.join('\r\n')}\r\n` }),
+    );
+    await continuing.dispatcher(makeS3Event(bucket, key, put.ETag ?? ''), {
+      getRemainingTimeInMillis: () => 0,
+    });
+    const jobId = uploadJobId(key, put.ETag ?? '');
+    const state = await continuing.runUntilFinished(jobId, { maxPolls: 400 });
+    expect(state?.status).toBe('completed_with_errors');
+    const resumes = continuing.dispatches.flatMap((d) => (d.resume ? [d.resume] : []));
+    expect(resumes.length).toBeGreaterThanOrEqual(3);
+    for (const resume of resumes)
+      expect(resume).toMatchObject({ offset: expect.any(Number), etag: put.ETag });
+    const store = continuing.services.store;
+    const results = decodeJsonlGz<ResultRecord>((await store.get(jobKeys.results(jobId))) ?? Buffer.alloc(0));
+    expect(results.map((r) => r.line)).toEqual(urls.flatMap((url, i) => (url === 'bad url' ? [] : [i + 1])));
+  }, 180_000);
 });

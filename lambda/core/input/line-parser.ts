@@ -14,7 +14,15 @@ export interface ParseSettings {
   maxLineBytes: number;
 }
 
-type Format = Exclude<InputFormat, 'auto'>;
+/** A format once decided ('auto' resolved). */
+export type Format = Exclude<InputFormat, 'auto'>;
+
+/** What the lines before a point decided, for a parser that starts there (a resumed read). */
+export interface ParsedSoFar {
+  format: Format;
+  /** The CSV header's columns (CSV only). */
+  header?: CsvHeader;
+}
 
 const HASH = 0x23;
 const BRACE = 0x7b;
@@ -39,17 +47,30 @@ export class LineParser {
   // ignoreBOM keeps a U+FEFF in the output: only line 1's BOM is a BOM, and we strip it.
   private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-  constructor(private readonly settings: ParseSettings) {
-    this.format = settings.format === 'auto' ? formatFromFilename(settings.filename) : settings.format;
+  /** `soFar`: the format and header decided by the lines before the first one given. */
+  constructor(
+    private readonly settings: ParseSettings,
+    soFar?: ParsedSoFar,
+  ) {
+    this.format =
+      soFar?.format ?? (settings.format === 'auto' ? formatFromFilename(settings.filename) : settings.format);
+    this.header = soFar?.header;
     this.firstLineOf = settings.dedupe ? new Map<string, number>() : undefined;
+  }
+
+  /** The format and CSV header decided so far (undefined before the first content line). */
+  soFar(): ParsedSoFar | undefined {
+    if (this.format === undefined) return undefined;
+    return this.header === undefined ? { format: this.format } : { format: this.format, header: this.header };
   }
 
   /**
    * Appends the events of `lines` to `out`. `chunk` is the input they were split from;
    * when it is all ASCII it is decoded once, and each line that lies within it is a
-   * slice of that string instead of a decode of its own.
+   * slice of that string instead of a decode of its own. `ends` gets, for each event,
+   * the offset just after its line.
    */
-  parse(lines: readonly Line[], out: InputEvent[], chunk?: Buffer): void {
+  parse(lines: readonly Line[], out: InputEvent[], ends: number[], chunk?: Buffer): void {
     const ascii = chunk !== undefined && lines.length > 1 && isAscii(chunk) ? chunk.toString('latin1') : null;
     for (const line of lines) {
       let text: string | undefined;
@@ -59,7 +80,10 @@ export class LineParser {
           text = ascii.slice(at, at + line.bytes.length);
       }
       const event = this.parseLine(line, text);
-      if (event !== null) out.push(event);
+      if (event !== null) {
+        out.push(event);
+        ends.push(line.end);
+      }
     }
   }
 

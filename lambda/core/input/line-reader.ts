@@ -15,6 +15,17 @@ export interface Line {
   bytes: Buffer;
   /** True when the line was longer than `maxLineBytes` and was cut. */
   overflow: boolean;
+  /**
+   * Byte offset just after the line and its `\n` (where the next line starts), counted
+   * over every byte of the input, the dropped tail of a cut line included.
+   */
+  end: number;
+}
+
+/** Where a splitter starts: a byte offset that begins a line, and the lines before it. */
+export interface SplitStart {
+  offset: number;
+  line: number;
 }
 
 const LF = 0x0a;
@@ -24,11 +35,12 @@ function toBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-function makeLine(number: number, bytes: Buffer, maxLineBytes: number, cut: boolean): Line {
+function makeLine(number: number, bytes: Buffer, maxLineBytes: number, cut: boolean, at: number): Line {
   let end = bytes.length;
   if (!cut && end > 0 && bytes[end - 1] === CR) end--;
-  if (cut || end > maxLineBytes) return { number, bytes: bytes.subarray(0, maxLineBytes), overflow: true };
-  return { number, bytes: end === bytes.length ? bytes : bytes.subarray(0, end), overflow: false };
+  if (cut || end > maxLineBytes)
+    return { number, bytes: bytes.subarray(0, maxLineBytes), overflow: true, end: at };
+  return { number, bytes: end === bytes.length ? bytes : bytes.subarray(0, end), overflow: false, end: at };
 }
 
 /**
@@ -40,19 +52,24 @@ export class LineSplitter {
   // One extra byte so a line of exactly maxLineBytes followed by "\r\n" split across
   // chunks is not mistaken for an overflow.
   readonly #keepMax: number;
-  #number = 0;
+  #number: number;
+  // Offset of the current chunk's first byte in the whole input.
+  #base: number;
   // The unfinished line carried across chunks (copied: sources may reuse their buffers).
   #parts: Buffer[] = [];
   #kept = 0;
   // The unfinished line passed keepMax: its remaining bytes are being skipped.
   #skipping = false;
 
-  constructor(maxLineBytes: number) {
+  /** `start`: the input begins at this offset, after this many lines (a resumed read). */
+  constructor(maxLineBytes: number, start: SplitStart = { offset: 0, line: 0 }) {
     if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
       throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
     }
     this.#maxLineBytes = maxLineBytes;
     this.#keepMax = maxLineBytes + 1;
+    this.#base = start.offset;
+    this.#number = start.line;
   }
 
   /** The lines that `chunk` completes. */
@@ -63,16 +80,18 @@ export class LineSplitter {
     let nl = buf.indexOf(LF, 0);
     while (nl !== -1) {
       this.#number++;
+      const at = this.#base + nl + 1;
       if (this.#kept === 0 && !this.#skipping) {
-        lines.push(makeLine(this.#number, buf.subarray(start, nl), this.#maxLineBytes, false));
+        lines.push(makeLine(this.#number, buf.subarray(start, nl), this.#maxLineBytes, false, at));
       } else {
         this.#carry(buf.subarray(start, nl));
-        lines.push(this.#finish());
+        lines.push(this.#finish(at));
       }
       start = nl + 1;
       nl = buf.indexOf(LF, start);
     }
     if (start < buf.length) this.#carry(buf.subarray(start));
+    this.#base += buf.length;
     return lines;
   }
 
@@ -80,7 +99,7 @@ export class LineSplitter {
   end(): Line[] {
     if (this.#kept === 0 && !this.#skipping) return [];
     this.#number++;
-    return [this.#finish()];
+    return [this.#finish(this.#base)];
   }
 
   #carry(piece: Buffer): void {
@@ -94,9 +113,9 @@ export class LineSplitter {
     this.#kept += piece.length;
   }
 
-  #finish(): Line {
+  #finish(end: number): Line {
     const bytes = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#kept);
-    const line = makeLine(this.#number, bytes, this.#maxLineBytes, this.#skipping);
+    const line = makeLine(this.#number, bytes, this.#maxLineBytes, this.#skipping, end);
     this.#parts = [];
     this.#kept = 0;
     this.#skipping = false;

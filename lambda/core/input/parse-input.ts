@@ -33,8 +33,8 @@ import { INPUT_LIMITS } from '../defaults.js';
 import { InvalidOptionError } from '../errors.js';
 import { BinarySniffer } from './binary-input.js';
 import type { InputEvent } from './input-event.js';
-import { LineParser, type ParseSettings } from './line-parser.js';
-import { LineSplitter } from './line-reader.js';
+import { LineParser, type ParsedSoFar, type ParseSettings } from './line-parser.js';
+import { LineSplitter, type SplitStart } from './line-reader.js';
 import { gunzipIfGzipped } from './open-input.js';
 
 /** Input formats; 'auto' decides by file name, then by the first content line. */
@@ -53,6 +53,26 @@ export interface ParseInputOptions {
   maxUrlLength?: number;
   /** @default INPUT_LIMITS.maxLineBytes */
   maxLineBytes?: number;
+  /**
+   * The source is a plain (not gzipped) input read from `offset`, the start of line
+   * `line + 1`, with the format and CSV header its earlier lines decided: neither gzip nor
+   * binary sniffing applies (the first read did both), line numbers and offsets go on.
+   */
+  from?: InputStart;
+}
+
+/** Where a resumed read of a plain input starts, and what the lines before it decided. */
+export type InputStart = SplitStart & ParsedSoFar;
+
+/** The events of one piece of input read. */
+export interface InputBatch {
+  events: InputEvent[];
+  /** For each event, the byte offset just after its line: where a read that skips it starts. */
+  ends: number[];
+  /** False when the input is gzipped: its offsets count decompressed bytes and cannot start a ranged read. */
+  plain: boolean;
+  /** The format and CSV header decided by the lines so far. */
+  soFar: ParsedSoFar | undefined;
 }
 
 function positiveInteger(option: string, value: number | undefined, fallback: number): number {
@@ -86,26 +106,34 @@ function settingsOf(options: ParseInputOptions): ParseSettings {
 export async function* parseInputBatches(
   source: AsyncIterable<Uint8Array>,
   options: ParseInputOptions = {},
-): AsyncGenerator<InputEvent[]> {
+): AsyncGenerator<InputBatch> {
   const settings = settingsOf(options);
-  const parser = new LineParser(settings);
-  const splitter = new LineSplitter(settings.maxLineBytes);
-  const sniffer = new BinarySniffer(settings.filename);
-  for await (const chunk of gunzipIfGzipped(source)) {
+  const { from } = options;
+  const parser = new LineParser(settings, from);
+  const splitter = new LineSplitter(settings.maxLineBytes, from);
+  const sniffer = from ? null : new BinarySniffer(settings.filename);
+  let plain = true;
+  const batch = (): InputBatch => ({ events: [], ends: [], plain, soFar: undefined });
+  const done = (out: InputBatch) => {
+    out.soFar = parser.soFar();
+    return out;
+  };
+  const bytesOf = from ? source : gunzipIfGzipped(source, () => (plain = false));
+  for await (const chunk of bytesOf) {
     let bytes: Buffer | null = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (sniffer.gathering) {
+    if (sniffer?.gathering) {
       bytes = sniffer.push(bytes);
       if (bytes === null) continue;
     }
-    const events: InputEvent[] = [];
-    parser.parse(splitter.push(bytes), events, bytes);
-    if (events.length > 0) yield events;
+    const out = batch();
+    parser.parse(splitter.push(bytes), out.events, out.ends, bytes);
+    if (out.events.length > 0) yield done(out);
   }
-  const events: InputEvent[] = [];
-  const head = sniffer.gathering ? sniffer.end() : null;
-  if (head !== null) parser.parse(splitter.push(head), events, head);
-  parser.parse(splitter.end(), events);
-  if (events.length > 0) yield events;
+  const out = batch();
+  const head = sniffer?.gathering ? sniffer.end() : null;
+  if (head !== null) parser.parse(splitter.push(head), out.events, out.ends, head);
+  parser.parse(splitter.end(), out.events, out.ends);
+  if (out.events.length > 0) yield done(out);
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Chunk, Chunker } from '../chunker.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
-import { parseInputBatches } from '../input/parse-input.js';
+import type { ParsedSoFar } from '../input/line-parser.js';
+import type { OpenedSource, SourceStart } from '../input/open-input.js';
+import { type InputBatch, type InputStart, parseInputBatches } from '../input/parse-input.js';
 import { type ChunkQueue, isComplete, type JobStore, type ObjectStore } from '../ports.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { JsonlGzWriter } from './jsonl-gz-writer.js';
@@ -14,10 +16,23 @@ export interface DispatchDeps {
   jobs: JobStore;
 }
 
+/** Opens the job's input, whole or from a point (a resumed run's ranged read). */
+export type OpenSource = (start: SourceStart) => Promise<OpenedSource>;
+
 /** Where a paused dispatch stands: enough for another invocation to go on from there. */
 export interface DispatchCheckpoint {
   /** The last input line handled; the next run skips every line up to it. */
   line: number;
+  /**
+   * The byte offset where line `line + 1` starts: a run that can open the input there
+   * reads only the rest. Absent for a gzipped input and with dedupe, whose next run reads
+   * the input from the start again (the seen URLs are rebuilt on the way).
+   */
+  offset?: number;
+  /** The format and CSV header the lines before `offset` decided (given with `offset`). */
+  parsed?: ParsedSoFar;
+  /** The input's ETag as the chain's first run read it: later runs read that version or fail. */
+  etag?: string;
   /** Chunks sent so far: the index of the next chunk. */
   chunks: number;
   accepted: number;
@@ -110,25 +125,27 @@ const emptyInput = (request: JobRequest) =>
  * rejected line fails with EMPTY_INPUT before anything is written.
  *
  * With `control.shouldPause`, a run can stop at a chunk boundary and return a checkpoint;
- * a run given that checkpoint reads the input again from the start, skips what was
- * handled, and makes the same chunks with the same ids as one long run would.
+ * a run given that checkpoint makes the same chunks with the same ids as one long run
+ * would. Given `source` as an OpenSource and a checkpoint with an offset, it reads only
+ * the input after that offset; otherwise it reads the input from the start and skips
+ * the lines handled.
  */
 export function dispatchJob(
   deps: DispatchDeps,
   request: JobRequest,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | OpenSource,
   control?: Omit<DispatchControl, 'shouldPause'>,
 ): Promise<DispatchDone>;
 export function dispatchJob(
   deps: DispatchDeps,
   request: JobRequest,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | OpenSource,
   control: DispatchControl,
 ): Promise<DispatchResult>;
 export async function dispatchJob(
   deps: DispatchDeps,
   request: JobRequest,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | OpenSource,
   control: DispatchControl = {},
 ): Promise<DispatchResult> {
   const { jobId, options } = request;
@@ -136,13 +153,25 @@ export async function dispatchJob(
   const segmented = resume !== undefined || control.shouldPause !== undefined;
   const run = resume?.runs ?? 0;
   const chain = resume?.chain ?? randomUUID().slice(0, 8);
+  const from: InputStart | undefined =
+    typeof source === 'function' && resume?.offset !== undefined && resume.parsed
+      ? { offset: resume.offset, line: resume.line, ...resume.parsed }
+      : undefined;
+  let etag = resume?.etag;
+  let bytes: AsyncIterable<Uint8Array>;
+  if (typeof source === 'function') {
+    const opened = await source({ ...(from && { offset: from.offset }), ...(etag && { etag }) });
+    etag ??= opened.etag;
+    bytes = opened.body;
+  } else bytes = source;
   // Events come a batch per input chunk: one await per batch, not one per line.
-  const batches = parseInputBatches(source, {
+  const batches = parseInputBatches(bytes, {
     format: request.format,
     filename: request.source,
     dedupe: options.dedupe,
     maxUrlLength: INPUT_LIMITS.maxUrlLength,
     maxLineBytes: INPUT_LIMITS.maxLineBytes,
+    ...(from && { from }),
   });
   const first = await batches.next();
   if (first.done && !resume) throw emptyInput(request);
@@ -163,8 +192,12 @@ export async function dispatchJob(
   let invalid = resume?.invalid ?? 0;
   let duplicates = resume?.duplicates ?? 0;
   let lines = resume?.lines ?? 0;
-  const skipThrough = resume?.line ?? 0;
+  const skipThrough = from ? 0 : (resume?.line ?? 0);
   let paused: DispatchCheckpoint | null = null;
+  // The last event handled (its line and the offset after it), and the batch it came in.
+  let lastLine = resume?.line ?? 0;
+  let lastEnd = from?.offset ?? 0;
+  let current: InputBatch | undefined;
 
   const sendBatch = async () => {
     if (batch.length === 0) return;
@@ -172,8 +205,8 @@ export async function dispatchJob(
     batch = [];
     await deps.queue.send(messages);
   };
-  /** Queues a full chunk; true when the run pauses after it. */
-  const take = async (chunk: Chunk | null, line: number): Promise<boolean> => {
+  /** Queues a full chunk, made by the event on `line` (ending at `end`); true when the run pauses after it. */
+  const take = async (chunk: Chunk | null, line: number, end: number): Promise<boolean> => {
     if (!chunk) return false;
     control.onChunk?.(chunk);
     batch.push(chunk);
@@ -181,10 +214,16 @@ export async function dispatchJob(
     if (!control.shouldPause?.()) return false;
     await sendBatch();
     // A chunk cut by size leaves the URL that did not fit (the one on `line`) in the chunker:
-    // the checkpoint stops before it, so the next run starts its chunk with it, as one long run would.
+    // the checkpoint stops after the event before it, so the next run starts its chunk with
+    // it, as one long run would. Lines between the two are blank or comments.
     const held = chunker.pending;
+    const at = held > 0 ? { line: lastLine, offset: lastEnd } : { line, offset: end };
+    // A ranged read needs plain bytes; dedupe needs every URL before the offset again.
+    const ranged = current?.plain && !options.dedupe && current.soFar !== undefined;
     paused = {
-      line: held > 0 ? line - 1 : line,
+      line: at.line,
+      ...(ranged && { offset: at.offset, parsed: current?.soFar }),
+      ...(etag !== undefined && { etag }),
       chunks: chunker.count,
       accepted: accepted - held,
       invalid,
@@ -198,7 +237,10 @@ export async function dispatchJob(
 
   try {
     read: for (let next = first; !next.done; next = await batches.next()) {
-      for (const event of next.value) {
+      current = next.value;
+      const { events, ends } = current;
+      for (let i = 0; i < events.length; i += 1) {
+        const event = events[i]!;
         const line = event.kind === 'url' ? event.item.line : event.invalid.line;
         if (line <= skipThrough) continue;
         lines = Math.max(lines, line);
@@ -206,7 +248,7 @@ export async function dispatchJob(
           accepted += 1;
           // Most URLs complete no chunk: only a full one costs an await.
           const chunk = chunker.add(event.item);
-          if (chunk && (await take(chunk, line))) break read;
+          if (chunk && (await take(chunk, line, ends[i]!))) break read;
         } else {
           // A duplicate skipped by dedupe is listed with the rejected lines but is no error.
           if (event.invalid.code === 'DUPLICATE') duplicates += 1;
@@ -214,16 +256,22 @@ export async function dispatchJob(
           const full = invalidOut.write(event.invalid);
           if (full) await full;
         }
+        lastLine = line;
+        lastEnd = ends[i]!;
       }
     }
     if (!paused) {
-      await take(chunker.flush(), lines);
+      await take(chunker.flush(), lastLine, lastEnd);
       await sendBatch();
     }
   } catch (err) {
     invalidOut.fail(err);
     await invalidUpload.catch(() => {});
     throw err;
+  } finally {
+    // A paused run stops reading mid-list: close the source (a file, or S3's response socket).
+    // What was read stands whether or not the close succeeds.
+    await batches.return(undefined).catch(() => {});
   }
   invalidOut.end();
   await invalidUpload;

@@ -17,7 +17,7 @@ export async function* inputEvents(
   source: AsyncIterable<Uint8Array>,
   options?: ParseInputOptions,
 ): AsyncGenerator<InputEvent> {
-  for await (const batch of parseInputBatches(source, options)) yield* batch;
+  for await (const batch of parseInputBatches(source, options)) yield* batch.events;
 }
 
 /** Drains an async iterable into an array. */

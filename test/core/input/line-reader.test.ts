@@ -198,3 +198,29 @@ describe('LineSplitter', () => {
     expect(rows(splitter.end())).toEqual([[3, 'd', false]]);
   });
 });
+
+describe('line ends: the offset where the next line starts', () => {
+  // Every byte counts: CRLF, a cut line's dropped tail, a BOM, a last line without newline.
+  const input = `\uFEFFa\r\n${x(25)}\r\n\nbc\n${x(12)}\r\nlast`;
+  const starts = [0];
+  for (let at = input.indexOf('\n'); at !== -1; at = input.indexOf('\n', at + 1))
+    starts.push(Buffer.byteLength(input.slice(0, at + 1)));
+  const total = Buffer.byteLength(input);
+
+  it.each([1, 2, 3, 7, 64])('in chunks of %i bytes, each line ends where the next starts', async (size) => {
+    const lines = await collect(readLines(chunked(input, size), 10));
+    expect(lines.map((l) => l.end)).toEqual([...starts.slice(1), total]);
+    expect(lines.map((l) => l.overflow)).toEqual([false, true, false, false, true, false]);
+  });
+
+  it('a splitter started at a line offset numbers and measures on from there', async () => {
+    const from = starts[3]!;
+    const splitter = new LineSplitter(10, { offset: from, line: 3 });
+    const lines = [...splitter.push(Buffer.from(input).subarray(from)), ...splitter.end()];
+    expect(lines.map((l) => [l.number, l.end])).toEqual([
+      [4, starts[4]],
+      [5, starts[5]],
+      [6, total],
+    ]);
+  });
+});

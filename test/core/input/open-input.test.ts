@@ -83,3 +83,12 @@ describe('gunzipIfGzipped', () => {
     expect(Buffer.concat(out).toString()).toBe('hello\n');
   });
 });
+
+describe('openInput from an offset', () => {
+  it('reads a file from the byte given on, and refuses an offset on stdin', async () => {
+    const path = join(dir, 'offset.txt');
+    await writeFile(path, 'https://a.example/\r\nhttps://b.example/\n');
+    expect(Buffer.concat(await collect(await openInput(path, 20))).toString()).toBe('https://b.example/\n');
+    await expect(openInput('-', 20)).rejects.toMatchObject({ code: 'INPUT_UNREADABLE' });
+  });
+});

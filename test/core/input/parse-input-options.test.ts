@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../../lambda/core/errors.js';
 import { type InputFormat, parseInputBatches } from '../../../lambda/core/input/parse-input.js';
@@ -152,6 +153,41 @@ describe('parseInputBatches, stopping early', () => {
 
   it('yields a batch per chunk read, not one per line', async () => {
     const batches = await collect(parseInputBatches(chunked('https://a.example/\nhttps://b.example/\n')));
-    expect(batches.map((b) => b.length)).toEqual([2]);
+    expect(batches.map((b) => b.events.length)).toEqual([2]);
+  });
+});
+
+describe('parseInputBatches from a line offset (a resumed read)', () => {
+  const csv = 'name,url\r\na,https://a.example/\r\nb,https://b.example/\r\nc,https://c.example/\r\n';
+
+  it('reads on with the CSV header the earlier lines gave, numbering lines from there', async () => {
+    const all = await collect(parseInputBatches(chunked(csv, 7), { filename: 'l.csv' }));
+    const ends = all.flatMap((b) => b.ends);
+    const soFar = all[0]?.soFar;
+    expect(soFar).toMatchObject({ format: 'csv', header: { urlIndex: 1, metaColumns: [[0, 'name']] } });
+    const from = { offset: ends[0]!, line: 2, ...soFar! };
+    const rest = await collect(
+      parseInputBatches(chunked(Buffer.from(csv).subarray(from.offset), 5), { from }),
+    );
+    expect(rest.flatMap((b) => b.events)).toEqual(all.flatMap((b) => b.events).slice(1));
+    expect(rest.flatMap((b) => b.ends)).toEqual(ends.slice(1));
+    expect(rest.every((b) => b.plain)).toBe(true);
+  });
+
+  it('a gzipped input says so: its offsets cannot start a ranged read', async () => {
+    const batches = await collect(parseInputBatches(chunked(gzipSync('https://a.example/\n'))));
+    expect(batches.map((b) => b.plain)).toEqual([false]);
+  });
+
+  it('from an offset, bytes that look like gzip or binary are lines, not a whole-input verdict', async () => {
+    const tail = Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('\nhttps://a.example/\n')]);
+    const from = { offset: 100, line: 9, format: 'text' as const };
+    const events = (await collect(parseInputBatches(chunked(tail), { from }))).flatMap((b) => b.events);
+    expect(
+      events.map((e) => (e.kind === 'url' ? [e.item.line, e.item.url] : [e.invalid.line, e.invalid.code])),
+    ).toEqual([
+      [10, 'INVALID_ENCODING'],
+      [11, 'https://a.example/'],
+    ]);
   });
 });

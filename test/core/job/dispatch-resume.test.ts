@@ -4,36 +4,29 @@
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MemoryJobStore } from '../../../lambda/adapters/memory-job-store.js';
-import { MemoryObjectStore } from '../../../lambda/adapters/memory-object-store.js';
 import { INPUT_LIMITS } from '../../../lambda/core/defaults.js';
 import {
   type DispatchCheckpoint,
   type DispatchResult,
   dispatchJob,
 } from '../../../lambda/core/job/dispatch.js';
-import type { JobManifest, JobRequest } from '../../../lambda/core/job/job-request.js';
+import type { JobRequest } from '../../../lambda/core/job/job-request.js';
 import { decodeJsonlGz } from '../../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
-import { resolveOptions } from '../../../lambda/core/options.js';
-import type { ChunkMessage, ChunkQueue } from '../../../lambda/core/ports.js';
+import type { ChunkMessage } from '../../../lambda/core/ports.js';
 import type { InvalidLine } from '../../../lambda/core/record.js';
-
-const JOB = 'job-r';
-
-/** A queue that keeps every message sent, duplicates included. */
-class CollectingQueue implements ChunkQueue {
-  readonly sent: ChunkMessage[] = [];
-  async send(messages: readonly ChunkMessage[]): Promise<void> {
-    this.sent.push(...messages);
-  }
-}
-
-/** The input as a stream of small pieces, so lines straddle reads. */
-async function* streamOf(data: Buffer): AsyncGenerator<Uint8Array> {
-  const size = Math.max(97, Math.ceil(data.length / 64));
-  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
-}
+import {
+  csvRows,
+  type Deps,
+  deps,
+  finalFiles,
+  JOB,
+  jsonlRows,
+  lines,
+  requestFor,
+  shapeOf,
+  streamOf,
+} from './dispatch-resume-helpers.js';
 
 interface Case {
   name: string;
@@ -42,8 +35,6 @@ interface Case {
   input: Buffer;
   options?: Record<string, unknown>;
 }
-
-const lines = (rows: string[]) => Buffer.from(`${rows.join('\n')}\n`);
 
 function textRows(n: number): string[] {
   const rows = ['# a list for the resume tests', ''];
@@ -54,30 +45,6 @@ function textRows(n: number): string[] {
     if (i % 13 === 0) rows.push('', '# comment');
   }
   rows.push(`https://e.com/${'x'.repeat(INPUT_LIMITS.maxLineBytes + 10)}`, 'https://e.com/after-long');
-  return rows;
-}
-
-function csvRows(n: number): string[] {
-  const rows = ['url,id,team'];
-  for (let i = 0; i < n; i += 1) {
-    rows.push(
-      i % 9 === 4 ? `"https://e.com/c/${i}?a=1,2",c${i},` : `https://e.com/c/${i},c${i},team${i % 3}`,
-    );
-    if (i % 6 === 2) rows.push(`https://e.com/short/${i},only-two`);
-    if (i % 10 === 7) rows.push(',no-url,x');
-    if (i % 15 === 1) rows.push('"https://e.com/unterminated,x,y');
-  }
-  return rows;
-}
-
-function jsonlRows(n: number): string[] {
-  const rows: string[] = [];
-  for (let i = 0; i < n; i += 1) {
-    rows.push(JSON.stringify({ url: `https://e.com/j/${i}`, id: i, meta: { i, even: i % 2 === 0 } }));
-    if (i % 5 === 1) rows.push('{"url": "https://e.com/broken"');
-    if (i % 8 === 6) rows.push('{"id": "no-url"}');
-    if (i % 12 === 9) rows.push(JSON.stringify({ url: `https://e.com/j/${i}`, meta: 'not an object' }));
-  }
   return rows;
 }
 
@@ -102,40 +69,6 @@ const CASES: Case[] = [
     options: { dedupe: true },
   },
 ];
-
-function requestFor(c: Pick<Case, 'source' | 'options'>, chunkSize = 4): JobRequest {
-  return {
-    jobId: JOB,
-    source: c.source,
-    format: 'auto',
-    options: resolveOptions({ chunkSize, ...c.options }),
-    submittedAt: '2026-01-01T00:00:00.000Z',
-  };
-}
-
-/** What a chunk message carries that must not change between runs. */
-const shapeOf = (messages: readonly ChunkMessage[]) =>
-  messages.map(({ jobId, chunkId, items }) => ({ jobId, chunkId, items }));
-
-function deps() {
-  return { store: new MemoryObjectStore(), queue: new CollectingQueue(), jobs: new MemoryJobStore() };
-}
-
-type Deps = ReturnType<typeof deps>;
-
-/** The job's final files, comparable across runs (the manifest without its timestamp). */
-async function finalFiles(d: Deps) {
-  const manifest = JSON.parse(
-    d.store.objects.get(jobKeys.manifest(JOB))?.toString('utf8') ?? 'null',
-  ) as JobManifest | null;
-  const { dispatchedAt: _dispatchedAt, ...counts } = manifest ?? ({} as JobManifest);
-  const state = await d.jobs.get(JOB);
-  return {
-    manifest: counts,
-    invalid: decodeJsonlGz<InvalidLine>(d.store.objects.get(jobKeys.invalid(JOB)) ?? Buffer.alloc(0)),
-    totals: { totalChunks: state?.totalChunks, accepted: state?.accepted, invalid: state?.invalid },
-  };
-}
 
 async function uninterrupted(request: JobRequest, input: Buffer) {
   const d = deps();
@@ -302,6 +235,9 @@ describe('dispatch checkpoints', () => {
     });
     expect(second.paused).toEqual({
       line: 8,
+      // Eight lines of 16 bytes: the next line starts at byte 128.
+      offset: 128,
+      parsed: { format: 'text' },
       chunks: 2,
       accepted: 8,
       invalid: 0,
