@@ -415,7 +415,7 @@ describe('grants', () => {
         ...logs(api),
         ...jobObjects('GetObject', 'PutObject'),
         `s3:ListBucket ${bucket()}`,
-        ...items('GetItem', 'PutItem', 'UpdateItem'),
+        ...items('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
         `lambda:InvokeFunction <${logicalId(dispatcher)}.Arn>`,
       ].sort(),
     );
@@ -429,7 +429,7 @@ describe('grants', () => {
         `s3:GetObject ${bucket()}/inputs/*`,
         ...jobObjects('GetObject', 'PutObject', 'PutObjectTagging', 'AbortMultipartUpload'),
         `s3:ListBucket ${bucket()}`,
-        ...items('GetItem', 'PutItem', 'UpdateItem'),
+        ...items('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
         `sqs:SendMessage ${queue(fetcher.chunkQueue)}`,
         ...['GetQueueAttributes', 'GetQueueUrl', 'SendMessage'].map(
           (a) => `sqs:${a} ${queue(fetcher.dispatchFailureQueue)}`,
@@ -456,7 +456,7 @@ describe('grants', () => {
         ...logs(worker),
         ...jobObjects('GetObject', 'PutObject', 'PutObjectTagging', 'AbortMultipartUpload'),
         `s3:ListBucket ${bucket()}`,
-        ...items('GetItem', 'PutItem', 'UpdateItem'),
+        ...items('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
         ...[
           'ChangeMessageVisibility',
           'DeleteMessage',
@@ -474,7 +474,7 @@ describe('grants', () => {
     expect(permissions(fn)).toEqual(
       [
         ...logs(fn),
-        ...items('GetItem', 'UpdateItem'),
+        ...items('GetItem', 'BatchGetItem', 'UpdateItem'),
         ...[
           'ChangeMessageVisibility',
           'DeleteMessage',

@@ -46,7 +46,8 @@ describe('concurrent conditional writes against (serialized) moto', () => {
     await jobs.create('job-dup', new Date());
     const calls = Array.from({ length: 40 }, (_, i) => jobs.markChunkDone('job-dup', chunkId(i % 20)));
     const progress = await Promise.all(calls);
-    expect(Math.max(...progress.map((p) => p.chunksDone))).toBe(20);
+    // Before the total is known, a count reports its shard's count: a lower bound.
+    expect(progress.every((p) => p.totalChunks === null && p.chunksDone <= 20)).toBe(true);
     expect((await jobs.get('job-dup'))?.chunksDone).toBe(20);
   });
 
