@@ -329,6 +329,8 @@ describe('the job table', () => {
       Properties: {
         KeySchema: expected.KeySchema,
         AttributeDefinitions: expected.AttributeDefinitions,
+        // `fanout jobs` queries it, newest first: partition key kind, sort key createdAt.
+        GlobalSecondaryIndexes: expected.GlobalSecondaryIndexes,
         BillingMode: expected.BillingMode,
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
