@@ -353,6 +353,8 @@ export class DynamoJobStore implements JobStore {
    * only, never a chunk marker), then each job's counter shards.
    */
   async listNewest(limit: number): Promise<JobState[]> {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer, not ${limit}`);
     const { indexName, partitionKey, jobKind } = JOBS_BY_CREATED_INDEX;
     const items: Item[] = [];
     const pages = paginateQuery(

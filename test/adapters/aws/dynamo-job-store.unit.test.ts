@@ -474,6 +474,11 @@ describe('fanout jobs: listJobs', () => {
     });
   });
 
+  it('refuses a limit that is not a positive integer, before any request', async () => {
+    await expect(listJobs(target, 'jobs', 0)).rejects.toThrow('limit must be a positive integer, not 0');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
   it('reads no further page than the limit needs', async () => {
     ddb.on(QueryCommand).resolves({
       Items: [jobItem(), jobItem({ pk: { S: 'job#j2' }, jobId: { S: 'j2' } })],
