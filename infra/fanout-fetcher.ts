@@ -274,7 +274,7 @@ export class FanoutFetcher extends Construct {
     const allow = (fn: lambda.IFunction, actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
     const writeJobs = ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'];
-    const items = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    const items = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
     allow(this.dispatcher, ['s3:GetObject'], [this.bucket.arnForObjects('inputs/*')]);
     for (const fn of [this.dispatcher, this.worker]) {
@@ -284,7 +284,11 @@ export class FanoutFetcher extends Construct {
       this.eventBus.grantPutEventsTo(fn);
     }
     // A dead chunk only fails its job.
-    allow(this.deadLetterHandler, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [this.table.tableArn]);
+    allow(
+      this.deadLetterHandler,
+      ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      [this.table.tableArn],
+    );
     allow(this.dispatcher, ['sqs:SendMessage'], [this.chunkQueue.queueArn]);
     for (const source of sourceBuckets) {
       allow(this.dispatcher, ['s3:GetObject'], [source.arnForObjects('*')]);
@@ -315,7 +319,7 @@ export class FanoutFetcher extends Construct {
     this.allowListing(fn);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [this.table.tableArn],
       }),
     );

@@ -85,6 +85,10 @@ export class MemoryJobStore implements JobStore {
     return { ...job.state };
   }
 
+  async isCancelRequested(jobId: string): Promise<boolean> {
+    return this.jobs.get(jobId)?.state.cancelRequested === true;
+  }
+
   async get(jobId: string): Promise<JobState | null> {
     const job = this.jobs.get(jobId);
     return job ? { ...job.state } : null;

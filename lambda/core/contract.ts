@@ -143,16 +143,69 @@ export interface TableIndex {
 }
 
 /**
- * The job table: an item per job (`job#<id>`) and a marker per counted chunk, under one string
+ * The index `fanout jobs` queries: every job item, newest first. Only job items carry its
+ * partition key (`kind` = `job`), so chunk markers and counter shards stay out of it.
+ */
+export const JOBS_BY_CREATED_INDEX = {
+  indexName: 'jobs-by-created',
+  partitionKey: { name: 'kind', type: 'S' } as TableKey,
+  sortKey: { name: 'createdAt', type: 'S' } as TableKey,
+  /** The value of `kind` on every job item. */
+  jobKind: 'job',
+} as const;
+
+/**
+ * The job table: an item per job (`job#<id>`), its chunk counters spread over `counterShards`
+ * shard items (`job#<id>#shard#<n>`) and a marker per counted chunk, under one string
  * partition key; on-demand billing; DynamoDB's TTL removes items after `expiresAt` (epoch s).
  * The stack's Table and the local deployment's CreateTable both derive from it.
  */
 export const JOB_TABLE = {
   partitionKey: { name: 'pk', type: 'S' } as TableKey,
   sortKey: undefined as TableKey | undefined,
-  indexes: [] as readonly TableIndex[],
+  indexes: [JOBS_BY_CREATED_INDEX] as readonly TableIndex[],
   ttlAttribute: 'expiresAt',
+  /**
+   * Counter shards per job: chunk `i` is counted on shard `i mod counterShards`. 32 keeps a
+   * shard item at 1,000 workers finishing a chunk a second each (the fastest chunks) at 31
+   * transactions and 62.5 WCU a second, 1/16 of DynamoDB's 1,000 WCU/s per item; a job's
+   * counters still fit one BatchGetItem (100 keys) with the job item.
+   */
+  counterShards: 32,
 } as const;
+
+/** DynamoDB's write throughput per partition, so per item: 1,000 WCU/s (AWS, "Best practices for designing and using partition keys effectively"). */
+export const DYNAMODB_ITEM_WCU_PER_SECOND = 1_000;
+
+/** Write capacity units a transactional write of an item up to 1 KB consumes: twice a plain write. */
+export const TRANSACT_WRITE_UNITS = 2;
+
+/** The busiest job-table item while `workers` workers each finish a chunk every `chunkSeconds`. */
+export interface ItemWriteRate {
+  /** Chunk-count transactions a second on one counter shard. */
+  transactionsPerSecond: number;
+  /** Write capacity units a second those consume (to compare with {@link DYNAMODB_ITEM_WCU_PER_SECOND}). */
+  writeUnitsPerSecond: number;
+}
+
+/**
+ * The per-item write rate of chunk counting: completions (`workers / chunkSeconds` a second)
+ * spread evenly over `shards` counter items, each a transactional write. The job item itself
+ * takes a handful of writes per job, whatever its size.
+ */
+export function perItemWritesPerSecond(
+  workers: number,
+  chunkSeconds: number,
+  shards: number = JOB_TABLE.counterShards,
+): ItemWriteRate {
+  if (!(workers > 0 && chunkSeconds > 0 && Number.isInteger(shards) && shards >= 1)) {
+    throw new RangeError(
+      `perItemWritesPerSecond: workers (${workers}) and chunkSeconds (${chunkSeconds}) must be positive, shards (${shards}) a positive integer`,
+    );
+  }
+  const transactionsPerSecond = workers / chunkSeconds / shards;
+  return { transactionsPerSecond, writeUnitsPerSecond: transactionsPerSecond * TRANSACT_WRITE_UNITS };
+}
 
 /**
  * The object tag the bucket's lifecycle rules expire by (a prefix cannot: the job id sits in the

@@ -70,7 +70,12 @@ export interface JobState {
   cancelRequested?: boolean;
 }
 
-/** Progress after a chunk or the total was recorded. */
+/**
+ * Progress after a chunk or the total was recorded. `isComplete` of it is true for at least
+ * the caller that records the last chunk (or the total after it); when a store can tell the
+ * job is not complete without summing its counters (DynamoDB: the chunk's counter shard is
+ * not full yet), `chunksDone` is a lower bound.
+ */
 export interface Progress {
   chunksDone: number;
   totalChunks: number | null;
@@ -100,7 +105,10 @@ export interface JobStore {
   claimFinalize(jobId: string, leaseMs?: number): Promise<boolean>;
   /** Sets a final (or failed/cancelled) status. */
   finish(jobId: string, status: JobStatus, error?: string): Promise<void>;
+  /** The job with its counts (on DynamoDB summed from its counter shards); null when there is no such job. */
   get(jobId: string): Promise<JobState | null>;
+  /** Whether a cancel was requested (false for an unknown job): one small read, for workers' frequent checks. */
+  isCancelRequested(jobId: string): Promise<boolean>;
   /** Asks for cancellation; returns the job as it now stands, null when there is no such job. */
   requestCancel(jobId: string): Promise<JobState | null>;
 }

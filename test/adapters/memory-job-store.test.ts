@@ -206,4 +206,34 @@ describe('MemoryJobStore: cancel', () => {
     expect(state).toMatchObject({ jobId: 'j', status: 'running', cancelRequested: true });
     expect((await jobs.get('j'))?.cancelRequested).toBe(true);
   });
+
+  it('isCancelRequested: false until a cancel request, and for an unknown job', async () => {
+    const jobs = await dispatched(2);
+    expect(await jobs.isCancelRequested('j')).toBe(false);
+    await jobs.requestCancel('j');
+    expect(await jobs.isCancelRequested('j')).toBe(true);
+    expect(await jobs.isCancelRequested('nope')).toBe(false);
+  });
+});
+
+describe('MemoryJobStore: many concurrent counts', () => {
+  it('500 chunks from 50 concurrent callers, each chunk counted twice: each once, one finalizer', async () => {
+    const jobs = await dispatched(500);
+    const chunkIds = Array.from({ length: 500 }, (_, i) => String(i).padStart(8, '0'));
+    const wins = await Promise.all(
+      Array.from({ length: 50 }, async (_, caller) => {
+        let claimed = 0;
+        for (let round = 0; round < 2; round += 1) {
+          for (let i = caller; i < chunkIds.length; i += 50) {
+            const id = chunkIds[(i + round * 7) % chunkIds.length] as string;
+            const progress = await jobs.markChunkDone('j', id, { urls: 2, failed: 1 });
+            if (progress.chunksDone >= 500 && (await jobs.claimFinalize('j'))) claimed += 1;
+          }
+        }
+        return claimed;
+      }),
+    );
+    expect(wins.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await jobs.get('j')).toMatchObject({ chunksDone: 500, urlsDone: 1000, urlsFailed: 500 });
+  });
 });

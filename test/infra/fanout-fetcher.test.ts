@@ -329,6 +329,8 @@ describe('the job table', () => {
       Properties: {
         KeySchema: expected.KeySchema,
         AttributeDefinitions: expected.AttributeDefinitions,
+        // `fanout jobs` queries it, newest first: partition key kind, sort key createdAt.
+        GlobalSecondaryIndexes: expected.GlobalSecondaryIndexes,
         BillingMode: expected.BillingMode,
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -415,7 +417,7 @@ describe('grants', () => {
         ...logs(api),
         ...jobObjects('GetObject', 'PutObject'),
         `s3:ListBucket ${bucket()}`,
-        ...items('GetItem', 'PutItem', 'UpdateItem'),
+        ...items('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
         `lambda:InvokeFunction <${logicalId(dispatcher)}.Arn>`,
       ].sort(),
     );
@@ -429,7 +431,7 @@ describe('grants', () => {
         `s3:GetObject ${bucket()}/inputs/*`,
         ...jobObjects('GetObject', 'PutObject', 'PutObjectTagging', 'AbortMultipartUpload'),
         `s3:ListBucket ${bucket()}`,
-        ...items('GetItem', 'PutItem', 'UpdateItem'),
+        ...items('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
         `sqs:SendMessage ${queue(fetcher.chunkQueue)}`,
         ...['GetQueueAttributes', 'GetQueueUrl', 'SendMessage'].map(
           (a) => `sqs:${a} ${queue(fetcher.dispatchFailureQueue)}`,
@@ -456,7 +458,7 @@ describe('grants', () => {
         ...logs(worker),
         ...jobObjects('GetObject', 'PutObject', 'PutObjectTagging', 'AbortMultipartUpload'),
         `s3:ListBucket ${bucket()}`,
-        ...items('GetItem', 'PutItem', 'UpdateItem'),
+        ...items('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
         ...[
           'ChangeMessageVisibility',
           'DeleteMessage',
@@ -474,7 +476,7 @@ describe('grants', () => {
     expect(permissions(fn)).toEqual(
       [
         ...logs(fn),
-        ...items('GetItem', 'UpdateItem'),
+        ...items('GetItem', 'BatchGetItem', 'UpdateItem'),
         ...[
           'ChangeMessageVisibility',
           'DeleteMessage',

@@ -20,13 +20,32 @@ function readString(item: Item, key: string): string | undefined {
   return item[key]?.S;
 }
 
-function readNumber(item: Item, key: string): number | undefined {
+/** A job's chunk and URL counts: what its counter shards hold, summed. */
+export interface JobCounters {
+  chunksDone: number;
+  urlsDone: number;
+  urlsFailed: number;
+}
+
+/** The sum of counter shard items (absent counters count 0). */
+export function sumCounters(shards: readonly Item[]): JobCounters {
+  const sum: JobCounters = { chunksDone: 0, urlsDone: 0, urlsFailed: 0 };
+  for (const shard of shards) {
+    sum.chunksDone += readNumber(shard, 'chunksDone') ?? 0;
+    sum.urlsDone += readNumber(shard, 'urlsDone') ?? 0;
+    sum.urlsFailed += readNumber(shard, 'urlsFailed') ?? 0;
+  }
+  return sum;
+}
+
+/** A number attribute of an item, undefined when absent. */
+export function readNumber(item: Item, key: string): number | undefined {
   const n = item[key]?.N;
   return n === undefined ? undefined : Number(n);
 }
 
-/** Maps a job item to the port's JobState; throws on an item that is not a job. */
-export function toJobState(item: Item): JobState {
+/** Maps a job item and its summed counters to the port's JobState; throws on an item that is not a job. */
+export function toJobState(item: Item, counters: JobCounters): JobState {
   const pk = readString(item, 'pk') ?? '';
   const jobId = readString(item, 'jobId') ?? pk.replace(/^job#/, '');
   const status = readString(item, 'status');
@@ -35,11 +54,11 @@ export function toJobState(item: Item): JobState {
     jobId,
     status: status as JobStatus,
     totalChunks: readNumber(item, 'totalChunks') ?? null,
-    chunksDone: readNumber(item, 'chunksDone') ?? 0,
+    chunksDone: counters.chunksDone,
     accepted: readNumber(item, 'accepted') ?? 0,
     invalid: readNumber(item, 'invalid') ?? 0,
-    urlsDone: readNumber(item, 'urlsDone') ?? 0,
-    urlsFailed: readNumber(item, 'urlsFailed') ?? 0,
+    urlsDone: counters.urlsDone,
+    urlsFailed: counters.urlsFailed,
     createdAt: readString(item, 'createdAt') ?? '',
     updatedAt: readString(item, 'updatedAt') ?? '',
   };

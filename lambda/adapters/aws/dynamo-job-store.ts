@@ -1,13 +1,15 @@
 import {
+  BatchGetItemCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  paginateQuery,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { JOB_TABLE, type TableKey } from '../../core/contract.js';
+import { JOB_TABLE, JOBS_BY_CREATED_INDEX, type TableKey } from '../../core/contract.js';
 import {
   type ChunkCounts,
   DEFAULT_FINALIZE_LEASE_MS,
@@ -16,7 +18,17 @@ import {
   type JobStore,
   type Progress,
 } from '../../core/ports.js';
-import { bool, type Item, names, num, str, toJobState } from './dynamo-attributes.js';
+import {
+  bool,
+  type Item,
+  type JobCounters,
+  names,
+  num,
+  readNumber,
+  str,
+  sumCounters,
+  toJobState,
+} from './dynamo-attributes.js';
 import { awsErrorOf, backoff } from './retry.js';
 
 /** Attempts of a write that DynamoDB refused because a transaction on the same item was in flight. */
@@ -24,17 +36,37 @@ const CONFLICT_ATTEMPTS = 10;
 const CONFLICT_BASE_MS = 20;
 const CONFLICT_MAX_MS = 1000;
 const DAY_SECONDS = 86_400;
+/** Rounds of BatchGetItem for the keys DynamoDB left unprocessed (throttled) before giving up. */
+const BATCH_GET_ATTEMPTS = 8;
+/** Jobs whose counters `list` reads at once. */
+const LIST_READS_IN_FLIGHT = 8;
 
 /** Options of {@link DynamoJobStore}. */
 export interface DynamoJobStoreOptions {
   client: DynamoDBClient;
   tableName: string;
-  /** Days a job (and its chunk markers) lives before DynamoDB's TTL removes it. @default 30 */
+  /** Days a job (and its counter shards and chunk markers) lives before DynamoDB's TTL removes it. @default 30 */
   ttlDays?: number;
 }
 
+const SHARDS = JOB_TABLE.counterShards;
 const jobKey = (jobId: string) => ({ pk: str(`job#${jobId}`) });
+const shardKey = (jobId: string, shard: number) => ({ pk: str(`job#${jobId}#shard#${shard}`) });
 const chunkKey = (jobId: string, chunkId: string) => ({ pk: str(`job#${jobId}#chunk#${chunkId}`) });
+const shardKeys = (jobId: string) => Array.from({ length: SHARDS }, (_, shard) => shardKey(jobId, shard));
+
+/** The counter shard of a chunk: its sequence number (chunk ids are `chunkIdAt(i)`) modulo the shard count. */
+export function counterShardOf(chunkId: string): number {
+  if (!/^\d{1,15}$/.test(chunkId)) {
+    throw new Error(`chunk id "${chunkId}" is not a chunk sequence number (decimal digits)`);
+  }
+  return Number(chunkId) % SHARDS;
+}
+
+/** How many of a job's `totalChunks` chunks (ids 0 … total-1) count on `shard`. */
+export function counterShardShare(shard: number, totalChunks: number): number {
+  return Math.floor(totalChunks / SHARDS) + (shard < totalChunks % SHARDS ? 1 : 0);
+}
 
 /** A key schema: the partition key (HASH), then the sort key (RANGE) when there is one. */
 function keySchema(partitionKey: TableKey, sortKey: TableKey | undefined) {
@@ -72,8 +104,11 @@ export function createJobTableInput(tableName: string): CreateTableCommandInput 
 }
 
 /**
- * Job state in one DynamoDB table: an item per job (`job#<id>`) and a marker item per
- * counted chunk (`job#<id>#chunk#<chunkId>`), so counting a chunk twice changes nothing.
+ * Job state in one DynamoDB table, with no item written per chunk but the chunk's own: an
+ * item per job (`job#<id>`, written a handful of times per job), its counters over
+ * JOB_TABLE.counterShards shard items (`job#<id>#shard#<n>`), and a marker per counted chunk
+ * (`job#<id>#chunk#<chunkId>`). Counting a chunk is one transaction on its marker and its
+ * shard, so counting it twice changes nothing; the job's counts are the shards' sum.
  */
 export class DynamoJobStore implements JobStore {
   private readonly client: DynamoDBClient;
@@ -86,20 +121,34 @@ export class DynamoJobStore implements JobStore {
     this.ttlSeconds = (options.ttlDays ?? 30) * DAY_SECONDS;
   }
 
+  /**
+   * Creates the counter shards (an idempotent ADD of 0), then the job item if it is absent:
+   * a create cut short is completed by the next, and a job that exists keeps its counts.
+   */
   async create(jobId: string, createdAt: Date): Promise<void> {
     const at = createdAt.toISOString();
+    const expiresAt = num(Math.floor(createdAt.getTime() / 1000) + this.ttlSeconds);
+    await Promise.all(
+      shardKeys(jobId).map((Key) =>
+        this.update({
+          Key,
+          UpdateExpression:
+            'ADD #chunksDone :zero, #urlsDone :zero, #urlsFailed :zero SET #expiresAt = :expiresAt',
+          ExpressionAttributeNames: names('chunksDone', 'urlsDone', 'urlsFailed', 'expiresAt'),
+          ExpressionAttributeValues: { ':zero': num(0), ':expiresAt': expiresAt },
+        }),
+      ),
+    );
     const item: Item = {
       ...jobKey(jobId),
+      [JOBS_BY_CREATED_INDEX.partitionKey.name]: str(JOBS_BY_CREATED_INDEX.jobKind),
       jobId: str(jobId),
       status: str('dispatching'),
-      chunksDone: num(0),
       accepted: num(0),
       invalid: num(0),
-      urlsDone: num(0),
-      urlsFailed: num(0),
       createdAt: str(at),
       updatedAt: str(at),
-      expiresAt: num(Math.floor(createdAt.getTime() / 1000) + this.ttlSeconds),
+      expiresAt,
     };
     try {
       await this.client.send(
@@ -114,7 +163,11 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  /** Records the totals; the status moves from dispatching to running (a later status is kept). */
+  /**
+   * Records the totals (the status moves from dispatching to running; a later status is kept),
+   * then copies the chunk total onto every counter shard, then sums the shards. A worker that
+   * counted before a shard had the total is seen by this sum; one after it sees the total.
+   */
   async setTotal(
     jobId: string,
     totals: { chunks: number; accepted: number; invalid: number },
@@ -148,11 +201,28 @@ export class DynamoJobStore implements JobStore {
         ExpressionAttributeValues: values,
       }));
     if (!item) throw new Error(`unknown job ${jobId}`);
-    return progressOf(toJobState(item));
+    await Promise.all(
+      shardKeys(jobId).map((Key) =>
+        this.update({
+          Key,
+          UpdateExpression: 'SET #totalChunks = :total',
+          ExpressionAttributeNames: names('totalChunks'),
+          ExpressionAttributeValues: { ':total': num(totals.chunks) },
+        }),
+      ),
+    );
+    const counters = await this.readCounters(jobId);
+    return { chunksDone: counters.chunksDone, totalChunks: totals.chunks };
   }
 
-  /** Puts the chunk's marker and adds one to chunksDone in one transaction; a marker already there means counted. */
+  /**
+   * Puts the chunk's marker and adds one to its counter shard in one transaction (a marker
+   * already there means counted). Then reads the shard: only when the shard holds its whole
+   * share of the chunks can the job be complete, and only then are the shards summed, so a
+   * job of C chunks costs C one-item reads and at most about counterShards sums.
+   */
   async markChunkDone(jobId: string, chunkId: string, urls?: ChunkCounts): Promise<Progress> {
+    const shard = counterShardOf(chunkId);
     const now = new Date();
     const command = new TransactWriteItemsCommand({
       TransactItems: [
@@ -170,16 +240,14 @@ export class DynamoJobStore implements JobStore {
         {
           Update: {
             TableName: this.tableName,
-            Key: jobKey(jobId),
-            UpdateExpression:
-              'ADD #chunksDone :one, #urlsDone :urls, #urlsFailed :failed SET #updatedAt = :now',
+            Key: shardKey(jobId, shard),
+            UpdateExpression: 'ADD #chunksDone :one, #urlsDone :urls, #urlsFailed :failed',
             ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: names('chunksDone', 'urlsDone', 'urlsFailed', 'updatedAt'),
+            ExpressionAttributeNames: names('chunksDone', 'urlsDone', 'urlsFailed'),
             ExpressionAttributeValues: {
               ':one': num(1),
               ':urls': num(urls?.urls ?? 0),
               ':failed': num(urls?.failed ?? 0),
-              ':now': str(now.toISOString()),
             },
           },
         },
@@ -192,33 +260,36 @@ export class DynamoJobStore implements JobStore {
       if (reasons[1] === 'ConditionalCheckFailed') throw new Error(`unknown job ${jobId}`, { cause: err });
       if (reasons[0] !== 'ConditionalCheckFailed') throw err;
     }
-    const state = await this.get(jobId);
-    if (!state) throw new Error(`unknown job ${jobId}`);
-    return progressOf(state);
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: shardKey(jobId, shard), ConsistentRead: true }),
+    );
+    if (!Item) throw new Error(`unknown job ${jobId}`);
+    const counted = readNumber(Item, 'chunksDone') ?? 0;
+    const total = readNumber(Item, 'totalChunks');
+    if (total === undefined) return { chunksDone: counted, totalChunks: null };
+    if (counted < counterShardShare(shard, total)) return { chunksDone: counted, totalChunks: total };
+    return { chunksDone: (await this.readCounters(jobId)).chunksDone, totalChunks: total };
   }
 
   /**
-   * True for the one caller whose conditional update finds every chunk done, the job still
-   * running (or finalizing under a claim older than the lease), and no live claim.
+   * True for the one caller whose conditional update on the job item finds the shards' sum
+   * (read just before; counts only grow) at the total, the job still running (or finalizing
+   * under a claim older than the lease), and no live claim.
    */
   async claimFinalize(jobId: string, leaseMs = DEFAULT_FINALIZE_LEASE_MS): Promise<boolean> {
+    const { chunksDone } = await this.readCounters(jobId);
     const now = Date.now();
     const item = await this.update({
       Key: jobKey(jobId),
       UpdateExpression: 'SET #finalizeClaimedAt = :now, #status = :finalizing, #updatedAt = :at',
       ConditionExpression:
         '(attribute_not_exists(#finalizeClaimedAt) OR #finalizeClaimedAt <= :expired) AND ' +
-        '#chunksDone >= #totalChunks AND (#status = :running OR #status = :finalizing)',
-      ExpressionAttributeNames: names(
-        'finalizeClaimedAt',
-        'status',
-        'updatedAt',
-        'chunksDone',
-        'totalChunks',
-      ),
+        '#totalChunks <= :chunksDone AND (#status = :running OR #status = :finalizing)',
+      ExpressionAttributeNames: names('finalizeClaimedAt', 'status', 'updatedAt', 'totalChunks'),
       ExpressionAttributeValues: {
         ':now': num(now),
         ':expired': num(now - leaseMs),
+        ':chunksDone': num(chunksDone),
         ':running': str('running'),
         ':finalizing': str('finalizing'),
         ':at': str(new Date(now).toISOString()),
@@ -243,12 +314,27 @@ export class DynamoJobStore implements JobStore {
     if (!item) throw new Error(`unknown job ${jobId}`);
   }
 
-  /** One strongly consistent GetItem. */
+  /** The job item and its counter shards in one strongly consistent BatchGetItem. */
   async get(jobId: string): Promise<JobState | null> {
-    const res = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true }),
+    const items = await this.batchGet([jobKey(jobId), ...shardKeys(jobId)], true);
+    const pk = jobKey(jobId).pk.S;
+    const job = items.find((item) => item.pk?.S === pk);
+    if (!job) return null;
+    return toJobState(job, sumCounters(items.filter((item) => item !== job)));
+  }
+
+  /** One strongly consistent GetItem of the job item's cancelRequested. */
+  async isCancelRequested(jobId: string): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: jobKey(jobId),
+        ConsistentRead: true,
+        ProjectionExpression: '#cancelRequested',
+        ExpressionAttributeNames: names('cancelRequested'),
+      }),
     );
-    return res.Item ? toJobState(res.Item) : null;
+    return Item?.cancelRequested?.BOOL === true;
   }
 
   async requestCancel(jobId: string): Promise<JobState | null> {
@@ -259,7 +345,75 @@ export class DynamoJobStore implements JobStore {
       ExpressionAttributeNames: names('cancelRequested', 'updatedAt'),
       ExpressionAttributeValues: { ':true': bool(true), ':now': str(new Date().toISOString()) },
     });
-    return item ? toJobState(item) : null;
+    return item ? toJobState(item, await this.readCounters(jobId)) : null;
+  }
+
+  /**
+   * The newest `limit` jobs, newest first: a Query on the jobs-by-created index (job items
+   * only, never a chunk marker), then each job's counter shards.
+   */
+  async listNewest(limit: number): Promise<JobState[]> {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer, not ${limit}`);
+    const { indexName, partitionKey, jobKind } = JOBS_BY_CREATED_INDEX;
+    const items: Item[] = [];
+    const pages = paginateQuery(
+      { client: this.client, pageSize: Math.min(limit, 1000) },
+      {
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#kind = :job',
+        ExpressionAttributeNames: { '#kind': partitionKey.name },
+        ExpressionAttributeValues: { ':job': str(jobKind) },
+        ScanIndexForward: false,
+      },
+    );
+    for await (const page of pages) {
+      items.push(...(page.Items ?? []));
+      if (items.length >= limit) break;
+    }
+    const newest = items.slice(0, limit);
+    const jobs: JobState[] = [];
+    for (let i = 0; i < newest.length; i += LIST_READS_IN_FLIGHT) {
+      const batch = newest.slice(i, i + LIST_READS_IN_FLIGHT);
+      jobs.push(
+        ...(await Promise.all(
+          batch.map(async (item) => {
+            const jobId = item.jobId?.S ?? (item.pk?.S ?? '').replace(/^job#/, '');
+            return toJobState(item, await this.readCounters(jobId, false));
+          }),
+        )),
+      );
+    }
+    return jobs;
+  }
+
+  /** The sum of a job's counter shards (strongly consistent unless told otherwise). */
+  private async readCounters(jobId: string, consistent = true): Promise<JobCounters> {
+    return sumCounters(await this.batchGet(shardKeys(jobId), consistent));
+  }
+
+  /** BatchGetItem of up to 100 keys, asking again for the keys DynamoDB left unprocessed. */
+  private async batchGet(keys: Item[], consistent: boolean): Promise<Item[]> {
+    const found: Item[] = [];
+    let pending = keys;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      const res = await this.client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } },
+        }),
+      );
+      found.push(...(res.Responses?.[this.tableName] ?? []));
+      pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      if (pending.length === 0) break;
+      if (attempt >= BATCH_GET_ATTEMPTS) {
+        throw new Error(
+          `job table ${this.tableName}: ${pending.length} keys still unprocessed after ${attempt} reads`,
+        );
+      }
+      await backoff(attempt, CONFLICT_BASE_MS, CONFLICT_MAX_MS);
+    }
+    return found;
   }
 
   /** A conditional UpdateItem returning the new item, or null when the condition failed. */
@@ -275,10 +429,6 @@ export class DynamoJobStore implements JobStore {
       throw err;
     }
   }
-}
-
-function progressOf(state: JobState): Progress {
-  return { chunksDone: state.chunksDone, totalChunks: state.totalChunks };
 }
 
 function isConditionFailed(err: unknown): boolean {

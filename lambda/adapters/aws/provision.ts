@@ -1,6 +1,8 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -122,6 +124,7 @@ async function ensureTable({ dynamodb }: AwsClients, tableName: string): Promise
     { client: dynamodb, maxWaitTime: TABLE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 },
     { TableName: tableName },
   );
+  await ensureIndexes(dynamodb, tableName);
   const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
   if (status === 'ENABLED' || status === 'ENABLING') return;
@@ -131,4 +134,21 @@ async function ensureTable({ dynamodb }: AwsClients, tableName: string): Promise
       TimeToLiveSpecification: { AttributeName: JOB_TABLE.ttlAttribute, Enabled: true },
     }),
   );
+}
+
+/** Adds the contract's indexes that a table made by an older version lacks (one UpdateTable each). */
+async function ensureIndexes(dynamodb: AwsClients['dynamodb'], tableName: string): Promise<void> {
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const wanted = createJobTableInput(tableName);
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (present.has(index.IndexName)) continue;
+    await dynamodb.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: wanted.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+  }
 }

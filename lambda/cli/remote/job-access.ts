@@ -14,7 +14,7 @@ export interface JobAccess {
   cancel(jobId: string): Promise<JobView>;
 }
 
-/** The job table, read and updated directly (GetItem; cancelRequested as the API sets it). */
+/** The job table, read and updated directly (BatchGetItem; cancelRequested as the API sets it). */
 class TableAccess implements JobAccess {
   private readonly jobs: DynamoJobStore;
   private readonly where: string;

@@ -1,6 +1,5 @@
-import { paginateScan } from '@aws-sdk/client-dynamodb';
 import { Command } from 'commander';
-import { toJobState } from '../../adapters/aws/dynamo-attributes.js';
+import { DynamoJobStore } from '../../adapters/aws/dynamo-job-store.js';
 import { InvalidOptionError } from '../../core/errors.js';
 import { toJobView } from '../../core/job/job-view.js';
 import type { JobState } from '../../core/ports.js';
@@ -14,39 +13,12 @@ interface JobsFlags extends TargetFlags {
   json?: boolean;
 }
 
-const ATTRIBUTES = [
-  'pk',
-  'jobId',
-  'status',
-  'chunksDone',
-  'totalChunks',
-  'accepted',
-  'invalid',
-  'urlsDone',
-  'urlsFailed',
-  'createdAt',
-  'updatedAt',
-  'error',
-  'cancelRequested',
-];
-
 /**
- * Every job item of the table, newest first. A Scan: the table is keyed by job id only. Job
- * items are told from chunk markers (`job#<id>#chunk#<n>`) by their status attribute.
+ * The newest `limit` jobs of the table, newest first: a Query on the contract's jobs-by-created
+ * index (job items only), then each job's counter shards for its counts.
  */
-export async function listJobs(target: Target, tableName: string): Promise<JobState[]> {
-  const jobs: JobState[] = [];
-  const pages = paginateScan(
-    { client: target.dynamodb, pageSize: 1000 },
-    {
-      TableName: tableName,
-      FilterExpression: 'attribute_exists(#status)',
-      ProjectionExpression: ATTRIBUTES.map((a) => `#${a}`).join(', '),
-      ExpressionAttributeNames: Object.fromEntries(ATTRIBUTES.map((a) => [`#${a}`, a])),
-    },
-  );
-  for await (const page of pages) for (const item of page.Items ?? []) jobs.push(toJobState(item));
-  return jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.jobId.localeCompare(a.jobId));
+export async function listJobs(target: Target, tableName: string, limit: number): Promise<JobState[]> {
+  return new DynamoJobStore({ client: target.dynamodb, tableName }).listNewest(limit);
 }
 
 /** The jobs as an aligned table: id, status, URLs done/total, failed, created. */
@@ -81,7 +53,7 @@ export function jobsCommand(): Command {
       if (flags.limit < 1) throw new InvalidOptionError('--limit', 'must be at least 1');
       const target = new Target(flags);
       const { table, bucket } = await target.resolve(['table'], ['bucket']);
-      const jobs = (await listJobs(target, table)).slice(0, flags.limit);
+      const jobs = await listJobs(target, table, flags.limit);
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify(

@@ -111,9 +111,8 @@ async function fetchChunk(
   if (saved) for (const record of decodeJsonlGz<ResultRecord>(saved)) done.set(record.line, record);
   const todo = items.filter((item) => !done.has(item.line));
 
-  const job = await deps.jobs.get(jobId);
   let fresh: ResultRecord[];
-  if (job?.cancelRequested) {
+  if (await deps.jobs.isCancelRequested(jobId)) {
     fresh = todo.map(cancelledRecord);
   } else {
     const cancel = watchForCancel(deps.jobs, jobId, options.cancelPollMs);
@@ -152,9 +151,9 @@ function watchForCancel(jobs: JobStore, jobId: string, everyMs: number | undefin
     if (polling) return;
     polling = true;
     jobs
-      .get(jobId)
-      .then((state) => {
-        if (state?.cancelRequested) controller.abort(new Error(`job ${jobId} was cancelled`));
+      .isCancelRequested(jobId)
+      .then((cancelled) => {
+        if (cancelled) controller.abort(new Error(`job ${jobId} was cancelled`));
       })
       // A failed look is retried at the next tick; the chunk goes on meanwhile.
       .catch(() => {})

@@ -108,4 +108,27 @@ describe('DynamoJobStore against moto', () => {
   ])('%s of an unknown job throws', async (_name, call) => {
     await expect(call()).rejects.toThrow('unknown job ghost');
   });
+
+  it('listNewest queries the jobs index: job items only, newest first, each with its summed counts', async () => {
+    const listTable = uniqueName('fanout-list');
+    await clients().dynamodb.send(new CreateTableCommand(createJobTableInput(listTable)));
+    const listing = new DynamoJobStore({ client: clients().dynamodb, tableName: listTable });
+    for (const [jobId, day] of [
+      ['old', 1],
+      ['newest', 3],
+      ['middle', 2],
+    ] as const) {
+      await listing.create(jobId, new Date(`2026-01-0${day}T00:00:00.000Z`));
+      await listing.setTotal(jobId, { chunks: 3, accepted: 30, invalid: 0 });
+      for (let i = 0; i < day; i += 1)
+        await listing.markChunkDone(jobId, chunkId(i), { urls: 10, failed: 1 });
+    }
+    const all = await listing.listNewest(10);
+    expect(all.map((j) => [j.jobId, j.chunksDone, j.urlsDone, j.urlsFailed])).toEqual([
+      ['newest', 3, 30, 3],
+      ['middle', 2, 20, 2],
+      ['old', 1, 10, 1],
+    ]);
+    expect((await listing.listNewest(2)).map((j) => j.jobId)).toEqual(['newest', 'middle']);
+  });
 });

@@ -1,4 +1,8 @@
-import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +40,15 @@ describe('ensureResources against moto', () => {
     const table = await clients().dynamodb.send(new DescribeTableCommand({ TableName: names.tableName }));
     expect(table.Table?.TableStatus).toBe('ACTIVE');
     expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    expect(table.Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema])).toEqual([
+      [
+        'jobs-by-created',
+        [
+          { AttributeName: 'kind', KeyType: 'HASH' },
+          { AttributeName: 'createdAt', KeyType: 'RANGE' },
+        ],
+      ],
+    ]);
     const ttl = await clients().dynamodb.send(new DescribeTimeToLiveCommand({ TableName: names.tableName }));
     expect(ttl.TimeToLiveDescription).toMatchObject({
       TimeToLiveStatus: 'ENABLED',
@@ -84,5 +97,25 @@ describe('ensureResources against moto', () => {
     expect(await receive(queueUrl)).toHaveLength(1);
     expect(await receive(queueUrl)).toHaveLength(0);
     expect((await receive(dlqUrl)).map((m) => m.Body)).toEqual(['poison']);
+  });
+
+  it('adds the jobs index to a job table made without it (by an older version)', async () => {
+    const names = {
+      bucket: uniqueName('fanout-bucket'),
+      queueName: uniqueName('chunks'),
+      dlqName: uniqueName('chunks-dlq'),
+      tableName: uniqueName('jobs'),
+    };
+    await clients().dynamodb.send(
+      new CreateTableCommand({
+        TableName: names.tableName,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await ensureResources(clients(), names);
+    const table = await clients().dynamodb.send(new DescribeTableCommand({ TableName: names.tableName }));
+    expect(table.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['jobs-by-created']);
   });
 });
