@@ -194,6 +194,12 @@ export class ModelledJobStore implements JobStore {
     return this.view(job);
   }
 
+  /** One consistent read of the job item alone, as DynamoJobStore does for a worker's cancel check. */
+  async isCancelRequested(jobId: string): Promise<boolean> {
+    await this.readItems([jobKey(jobId)]);
+    return this.jobs.get(jobId)?.state.cancelRequested === true;
+  }
+
   async get(jobId: string): Promise<JobState | null> {
     await this.readItems(this.itemsOfProgress(jobId));
     const job = this.jobs.get(jobId);
