@@ -10,10 +10,12 @@ import * as cost from './cost-model.mjs';
 import { fmt, table } from './lib/print.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// The sharded variant defaults to the deployed table's counter items (the deployment contract).
+const { JOB_TABLE } = await import(new URL('lambda/core/contract.ts', pathToFileURL(ROOT)).href);
 const { values } = parseArgs({
   options: {
     tiny: { type: 'boolean', default: false },
-    shards: { type: 'string', default: '16' },
+    shards: { type: 'string', default: String(JOB_TABLE.counterShards) },
     'cpu-us': { type: 'string', default: '61' },
     json: { type: 'string' },
   },

@@ -3,7 +3,7 @@
 // limits enforced, on a simulated clock, so 10^5 parts and 10^7 lines run in seconds. Every
 // figure that comes from the model is labelled "modelled"; CPU times are measured.
 //
-//   node bench/scale.mjs [--tiny] [--shards 16] [--cpu-us 61] [--json FILE]
+//   node bench/scale.mjs [--tiny] [--shards N] [--cpu-us 61] [--json FILE]
 //   npm run bench -- --only scale
 //
 // bench/scale.mjs bundles this file and calls runScaleBench with the cost model
@@ -188,7 +188,7 @@ export async function runScaleBench(options: ScaleOptions, cost: CostModel, prin
   }
   console.log('\n## Chunk completions on the job item\n');
   console.log(
-    `Workers run processChunk (a stub engine: each chunk's fetch takes ${fmt(fetchSeconds, 2)} s of simulated time ±20%, a ${defaults.chunkSize}-URL chunk at 200 ms median and -c ${defaults.concurrency} in bench/cost-model.mjs; the chunk carries 10 URLs so its records cost little), for ${sizes.seconds} s of simulated time after a fifth of it as warm-up. Today's table counts every chunk with a transaction on the job item; the sharded variant counts on ${options.shards} counter items. Limits enforced: ${fmt(AWS_LIMITS.dynamoWcuPerPartitionPerSecond)} WCU/s and ${fmt(AWS_LIMITS.dynamoRcuPerPartitionPerSecond)} RCU/s per item, 2 WCU per item of a transaction, conflicts while a transaction holds an item (retried as the adapter does). All figures modelled.\n`,
+    `Workers run processChunk (a stub engine: each chunk's fetch takes ${fmt(fetchSeconds, 2)} s of simulated time ±20%, a ${defaults.chunkSize}-URL chunk at 200 ms median and -c ${defaults.concurrency} in bench/cost-model.mjs; the chunk carries 10 URLs so its records cost little), for ${sizes.seconds} s of simulated time after a fifth of it as warm-up. The one-item variant counts every chunk with a transaction on the job item (fanout before issue 23); the sharded variant counts on ${options.shards} counter items (the deployed table's JOB_TABLE.counterShards by default). Limits enforced: ${fmt(AWS_LIMITS.dynamoWcuPerPartitionPerSecond)} WCU/s and ${fmt(AWS_LIMITS.dynamoRcuPerPartitionPerSecond)} RCU/s per item, 2 WCU per item of a transaction, conflicts while a transaction holds an item (retried as the adapter does). All figures modelled.\n`,
   );
   console.log(
     table(
@@ -204,7 +204,7 @@ export async function runScaleBench(options: ScaleOptions, cost: CostModel, prin
       ],
       contention.map((r) => [
         fmt(r.workers),
-        r.shards === 1 ? '1 (today)' : fmt(r.shards),
+        r.shards === 1 ? '1 (before)' : fmt(r.shards),
         fmt(r.completionsPerSecond, 1),
         fmt(r.conflicts / Math.max(1, r.chunks), 2),
         fmt(r.throttles / Math.max(1, r.chunks), 2),
