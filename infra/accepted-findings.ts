@@ -38,6 +38,11 @@ export function acknowledgeAcceptedFindings(fetcher: FanoutFetcher, options: Acc
   }
   ack(
     fetcher.dispatcher.role,
+    wildcard(fetcher.bucket.arnForObjects('jobs/*/finalize/*')),
+    'The fan-in removes its own segments and checkpoint, under jobs/<id>/finalize/ of jobs chosen at run time; it may delete nothing else.',
+  );
+  ack(
+    fetcher.dispatcher.role,
     wildcard(fetcher.bucket.arnForObjects('inputs/*')),
     'Any object uploaded under inputs/ starts a job, so the dispatcher reads (only reads) any key under that prefix.',
   );

@@ -13,8 +13,8 @@ export interface AlarmTargets {
 }
 
 /**
- * The deployment's alarms, in `scope`: dead chunks, a dead-letter backlog, failed dispatches,
- * worker and dispatcher errors. Each fires at one event in 5 minutes and runs `actions`.
+ * The deployment's alarms, in `scope`: dead chunks, a dead-letter backlog, failed dispatches
+ * and fan-ins, worker and dispatcher errors. Each fires at one event in 5 minutes and runs `actions`.
  */
 export function createAlarms(
   scope: Construct,
@@ -39,7 +39,7 @@ export function createAlarms(
     ],
     [
       'DispatchFailuresAlarm',
-      'A dispatch failed every retry; the failed invocation waits in the dispatch failure queue.',
+      'A dispatch or a fan-in (finalize) failed every retry; the failed invocation waits in the dispatch failure queue.',
       dispatchFailureQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       1,
     ],
@@ -51,7 +51,7 @@ export function createAlarms(
     ],
     [
       'DispatcherErrorsAlarm',
-      'Dispatcher invocations failed; Lambda retries them.',
+      'Dispatcher invocations (dispatches and fan-ins) failed; Lambda retries them, from their checkpoints.',
       dispatcher.metricErrors({ period, statistic: 'Sum' }),
       1,
     ],

@@ -207,7 +207,7 @@ export class FanoutFetcher extends Construct {
         ...common,
         queueUrl: this.chunkQueue.queueUrl,
         deadlineMarginMs: settings.workerDeadlineMargin.toMilliseconds(),
-        eventBus: this.eventBus.eventBusName,
+        dispatcherFunction: this.dispatcher.functionName,
       },
       ...logging,
     });
@@ -281,8 +281,12 @@ export class FanoutFetcher extends Construct {
       allow(fn, writeJobs, [jobObjects]);
       this.allowListing(fn);
       allow(fn, items, [this.table.tableArn]);
-      this.eventBus.grantPutEventsTo(fn);
     }
+    // The fan-in runs in the dispatcher: it announces the job, and removes its segments once joined.
+    this.eventBus.grantPutEventsTo(this.dispatcher);
+    allow(this.dispatcher, ['s3:DeleteObject'], [this.bucket.arnForObjects('jobs/*/finalize/*')]);
+    // The worker that counts a job's last chunk starts the fan-in (an asynchronous invocation).
+    allow(this.worker, ['lambda:InvokeFunction'], [this.dispatcher.functionArn]);
     // A dead chunk only fails its job.
     allow(
       this.deadLetterHandler,

@@ -1,8 +1,48 @@
-import type { ObjectStore } from '../core/ports.js';
+import { MULTIPART_LIMITS, type MultipartUploads, type ObjectStore } from '../core/ports.js';
 
 /** An object store in memory, for tests and dry runs. */
 export class MemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();
+  /** Uploads under way, by id: the parts copied in so far. */
+  readonly uploads = new Map<string, { key: string; parts: Map<number, Buffer> }>();
+  private uploadCount = 0;
+
+  /** S3's multipart uploads, with S3's part-size and part-count checks. */
+  readonly multipart: MultipartUploads = {
+    create: async (key) => {
+      this.uploadCount += 1;
+      const id = `upload-${this.uploadCount}`;
+      this.uploads.set(id, { key, parts: new Map() });
+      return id;
+    },
+    copyPart: async (key, uploadId, partNumber, sourceKey) => {
+      const upload = this.upload(key, uploadId);
+      const source = this.objects.get(sourceKey);
+      if (!source) throw new Error(`NoSuchKey: ${sourceKey}`);
+      if (partNumber < 1 || partNumber > MULTIPART_LIMITS.maxParts)
+        throw new Error(`InvalidArgument: part ${partNumber}`);
+      upload.parts.set(partNumber, Buffer.from(source));
+      return { partNumber, etag: `"${partNumber}"` };
+    },
+    complete: async (key, uploadId, parts) => {
+      const upload = this.upload(key, uploadId);
+      const bodies = parts.map((part, index) => {
+        const body = upload.parts.get(part.partNumber);
+        if (!body || (index > 0 && part.partNumber <= (parts[index - 1]?.partNumber ?? 0))) {
+          throw new Error(`InvalidPart: ${part.partNumber}`);
+        }
+        if (index < parts.length - 1 && body.length < MULTIPART_LIMITS.minPartBytes) {
+          throw new Error(`EntityTooSmall: part ${part.partNumber} has ${body.length} bytes`);
+        }
+        return body;
+      });
+      this.objects.set(key, Buffer.concat(bodies));
+      this.uploads.delete(uploadId);
+    },
+    abort: async (_key, uploadId) => {
+      this.uploads.delete(uploadId);
+    },
+  };
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
     if (this.objects.has(key)) return false;
@@ -34,6 +74,12 @@ export class MemoryObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
+  }
+
+  private upload(key: string, uploadId: string) {
+    const upload = this.uploads.get(uploadId);
+    if (!upload || upload.key !== key) throw new Error(`NoSuchUpload: ${uploadId}`);
+    return upload;
   }
 
   /** Keys under a prefix, sorted. */

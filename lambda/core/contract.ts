@@ -12,7 +12,7 @@ export const HANDLER_ENV = {
   table: 'FANOUT_TABLE',
   /** The chunk queue's URL. */
   queueUrl: 'FANOUT_QUEUE_URL',
-  /** The dispatcher function the API starts (the dispatcher itself uses its own name). */
+  /** The dispatcher function the API starts, and the worker for a fan-in (the dispatcher itself uses its own name). */
   dispatcherFunction: 'FANOUT_DISPATCHER_FUNCTION',
   /** Time a worker keeps before its deadline to save a checkpoint (ms). */
   deadlineMarginMs: 'FANOUT_DEADLINE_MARGIN_MS',
@@ -75,8 +75,9 @@ export const HANDLER_ENVIRONMENTS = {
     set: ['bucket', 'table', 'metricsNamespace', 'queueUrl', 'jobDefaults', 'eventBus'],
   },
   worker: {
-    required: ['bucket', 'table', 'queueUrl'],
-    set: ['bucket', 'table', 'metricsNamespace', 'queueUrl', 'deadlineMarginMs', 'eventBus'],
+    // The worker that counts a job's last chunk starts the fan-in in the dispatcher function.
+    required: ['bucket', 'table', 'queueUrl', 'dispatcherFunction'],
+    set: ['bucket', 'table', 'metricsNamespace', 'queueUrl', 'deadlineMarginMs', 'dispatcherFunction'],
   },
   'dead-letters': {
     required: ['bucket', 'table'],

@@ -17,7 +17,33 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
   /** Removes an object; removing one that does not exist is not an error. */
   delete(key: string): Promise<void>;
+  /** Server-side assembly of one object from others (S3 multipart uploads); absent when the store has none. */
+  multipart?: MultipartUploads;
 }
+
+/** One part of a multipart upload, as completing it names it. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/**
+ * An object assembled in the store from copies of other objects, S3's way: every part but the
+ * last at least {@link MULTIPART_LIMITS}.minPartBytes, at most maxParts parts.
+ */
+export interface MultipartUploads {
+  /** Starts an upload; returns its id. */
+  create(key: string, contentType?: string): Promise<string>;
+  /** Copies a whole object of the store in as part `partNumber` (1-based). */
+  copyPart(key: string, uploadId: string, partNumber: number, sourceKey: string): Promise<UploadedPart>;
+  /** Makes the object of the parts, in partNumber order. */
+  complete(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<void>;
+  /** Drops an upload and its parts. */
+  abort(key: string, uploadId: string): Promise<void>;
+}
+
+/** S3's multipart limits. */
+export const MULTIPART_LIMITS = { minPartBytes: 5 * 1024 * 1024, maxParts: 10_000 } as const;
 
 /** One chunk of a job, as it travels on the queue. */
 export interface ChunkMessage {

@@ -5,7 +5,13 @@ import type { JobRequest } from '../core/job/job-request.js';
 import { INPUTS_PREFIX, jobKeys, uploadJobId } from '../core/job/keys.js';
 import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
-import { awsServices, type DispatchInvocation, once, type Services } from './services.js';
+import {
+  awsServices,
+  type DispatchInvocation,
+  type FinalizeInvocation,
+  once,
+  type Services,
+} from './services.js';
 
 type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
 
@@ -36,7 +42,8 @@ async function dispatch(
       invalid: manifest.invalid,
       chunks: manifest.chunks,
     });
-    if (result.claimedFinalize) await finishJob(services, request.jobId);
+    // Every chunk was done before the total was recorded: the fan-in runs in its own invocation.
+    if (result.claimedFinalize) await services.startFinalize(request.jobId);
   } catch (err) {
     if (err instanceof InputError) {
       // Retrying cannot help a bad input: record it and stop.
@@ -60,14 +67,22 @@ function uploadRequest(services: Services, bucket: string, key: string, etag: st
   };
 }
 
+/** Any event the dispatcher function takes. */
+export type DispatcherEvent = S3Event | DispatchInvocation | FinalizeInvocation;
+
 /**
- * The dispatcher Lambda: an S3 event for objects under inputs/ (one job per object), or a
+ * The dispatcher Lambda: an S3 event for objects under inputs/ (one job per object), a
  * direct invocation naming a job whose job.json is in the bucket (from the API, or the
- * next run of a long dispatch).
+ * next run of a long dispatch), or a job's fan-in (`finalize: true`), which has the same
+ * needs as a dispatch: Lambda's longest timeout, the job's objects, a hand-over to itself.
  */
 export function makeDispatcherHandler(services: () => Services) {
-  return async (event: S3Event | DispatchInvocation, context: RemainingTime): Promise<void> => {
+  return async (event: DispatcherEvent, context: RemainingTime): Promise<void> => {
     const s = services();
+    if ('finalize' in event) {
+      await finishJob(s, event.jobId, () => context.getRemainingTimeInMillis());
+      return;
+    }
     if ('jobId' in event) {
       const stored = await s.store.get(jobKeys.request(event.jobId));
       if (!stored) throw new Error(`job ${event.jobId} has no job.json`);

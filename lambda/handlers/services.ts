@@ -19,6 +19,15 @@ export interface DispatchInvocation {
   resume?: DispatchCheckpoint;
 }
 
+/**
+ * A direct dispatcher invocation that runs (or goes on with) a job's fan-in: the step that
+ * joins its parts into the outputs once every chunk is done, in an invocation of its own.
+ */
+export interface FinalizeInvocation {
+  jobId: string;
+  finalize: true;
+}
+
 /** What the handlers need: the three ports, the configuration, and a few AWS calls. */
 export interface Services {
   config: HandlerConfig;
@@ -29,6 +38,11 @@ export interface Services {
   openSource(url: string, start?: SourceStart): Promise<OpenedSource>;
   /** Starts a dispatcher run without waiting for it (an asynchronous Lambda invocation). */
   startDispatch(invocation: DispatchInvocation): Promise<void>;
+  /**
+   * Starts (or continues) a job's fan-in in a dispatcher invocation of its own, without waiting
+   * for it: whoever claims finalize calls this instead of finalizing in its own tail.
+   */
+  startFinalize(jobId: string): Promise<void>;
   /** A URL that reads one object of the bucket for a limited time. */
   linkTo(key: string, seconds: number): Promise<string>;
   /** Announces a finished job (an EventBridge event), when a bus is configured. */
@@ -42,22 +56,24 @@ export function awsServices(
 ): Services {
   const { s3, sqs, dynamodb, lambda, events } = clients;
   const store = new S3ObjectStore({ client: s3, bucket: config.bucket });
+  const invokeDispatcher = async (invocation: DispatchInvocation | FinalizeInvocation) => {
+    if (!config.dispatcherFunction) throw new Error(`${HANDLER_ENV.dispatcherFunction} is not set`);
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: config.dispatcherFunction,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(invocation)),
+      }),
+    );
+  };
   return {
     config,
     store,
     queue: new SqsChunkQueue({ client: sqs, queueUrl: config.queueUrl }),
     jobs: new DynamoJobStore({ client: dynamodb, tableName: config.tableName }),
     openSource: (url, start) => openS3Object(s3, parseS3Url(url), start),
-    startDispatch: async (invocation) => {
-      if (!config.dispatcherFunction) throw new Error(`${HANDLER_ENV.dispatcherFunction} is not set`);
-      await lambda.send(
-        new InvokeCommand({
-          FunctionName: config.dispatcherFunction,
-          InvocationType: 'Event',
-          Payload: Buffer.from(JSON.stringify(invocation)),
-        }),
-      );
-    },
+    startDispatch: invokeDispatcher,
+    startFinalize: (jobId) => invokeDispatcher({ jobId, finalize: true }),
     linkTo: (key, seconds) => store.presign(key, seconds),
     announce: async (summary) => {
       if (!config.eventBus) return;

@@ -5,7 +5,6 @@ import { jobKeys } from '../core/job/keys.js';
 import { ChunkDeadlineError, processChunk } from '../core/job/process-chunk.js';
 import type { JobOptions } from '../core/job-options.js';
 import type { ResultRecord } from '../core/record.js';
-import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
 import { emitMetrics } from './metrics.js';
 import { awsServices, once, type Services } from './services.js';
@@ -62,7 +61,8 @@ async function handleRecord(services: Services, record: SQSRecord, deadline: Abo
       ErrorCode: code,
     });
   }
-  if (outcome.claimedFinalize) await finishJob(services, message.jobId);
+  // The fan-in never runs in a worker's tail: it gets an invocation of its own.
+  if (outcome.claimedFinalize) await services.startFinalize(message.jobId);
 }
 
 /** Makes a message left for later visible again at once; on failure it just waits out its timeout. */

@@ -11,7 +11,12 @@ import { makeApiHandler } from '../handlers/api.js';
 import { readConfig } from '../handlers/config.js';
 import { makeDeadLetterHandler } from '../handlers/dead-letters.js';
 import { makeDispatcherHandler } from '../handlers/dispatcher.js';
-import { awsServices, type DispatchInvocation, type Services } from '../handlers/services.js';
+import {
+  awsServices,
+  type DispatchInvocation,
+  type FinalizeInvocation,
+  type Services,
+} from '../handlers/services.js';
 import { makeWorkerHandler } from '../handlers/worker.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
@@ -68,8 +73,8 @@ export class LocalDeployment {
   readonly worker: ReturnType<typeof makeWorkerHandler>;
   readonly chunks: SqsEventSource;
   readonly deadLetters: SqsEventSource;
-  /** Dispatcher invocations started so far. */
-  readonly dispatches: DispatchInvocation[] = [];
+  /** Dispatcher invocations started so far (dispatches and fan-ins). */
+  readonly dispatches: Array<DispatchInvocation | FinalizeInvocation> = [];
   private readonly running = new Set<Promise<void>>();
   private readonly dispatchErrors: Error[] = [];
 
@@ -92,6 +97,7 @@ export class LocalDeployment {
     const services: Services = {
       ...awsServices(config, options.clients),
       startDispatch: async (invocation) => this.startDispatch(invocation),
+      startFinalize: async (jobId) => this.startDispatch({ jobId, finalize: true }),
     };
     this.services = services;
     this.api = makeApiHandler(() => services);
@@ -130,8 +136,8 @@ export class LocalDeployment {
     return new LocalDeployment(options, names, queues);
   }
 
-  /** An asynchronous dispatcher invocation: runs in the background, retried as Lambda would. */
-  startDispatch(invocation: DispatchInvocation): void {
+  /** An asynchronous dispatcher invocation (a dispatch or a fan-in): runs in the background, retried as Lambda would. */
+  startDispatch(invocation: DispatchInvocation | FinalizeInvocation): void {
     this.dispatches.push(invocation);
     const run = (async () => {
       for (let attempt = 1; ; attempt += 1) {

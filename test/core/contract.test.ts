@@ -65,7 +65,7 @@ describe('the deployment contract', () => {
         metricsNamespace: 'Fanout',
         queueUrl: 'q',
         deadlineMarginMs: 15_000,
-        eventBus: 'default',
+        dispatcherFunction: 'fanout-dispatcher',
       }),
     ).toEqual({
       FANOUT_BUCKET: 'b',
@@ -73,7 +73,7 @@ describe('the deployment contract', () => {
       FANOUT_METRICS_NAMESPACE: 'Fanout',
       FANOUT_QUEUE_URL: 'q',
       FANOUT_DEADLINE_MARGIN_MS: '15000',
-      FANOUT_EVENT_BUS: 'default',
+      FANOUT_DISPATCHER_FUNCTION: 'fanout-dispatcher',
     });
   });
 

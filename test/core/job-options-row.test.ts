@@ -27,7 +27,12 @@ vi.mock('../../lambda/core/job-options.js', async (importOriginal) => {
 });
 
 type WithRate = { hostRate?: number };
-const WORKER = { FANOUT_BUCKET: 'bkt', FANOUT_TABLE: 'tbl', FANOUT_QUEUE_URL: 'https://sqs/q' };
+const WORKER = {
+  FANOUT_BUCKET: 'bkt',
+  FANOUT_TABLE: 'tbl',
+  FANOUT_QUEUE_URL: 'https://sqs/q',
+  FANOUT_DISPATCHER_FUNCTION: 'disp',
+};
 describe('a row added to the option table', () => {
   it('has a default and a range', () => {
     expect((DEFAULT_OPTIONS as WithRate).hostRate).toBe(0);

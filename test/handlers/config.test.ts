@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS, OPTION_LIMITS } from '../../lambda/core/options.js';
 import { readConfig } from '../../lambda/handlers/config.js';
 
-const WORKER = { FANOUT_BUCKET: 'bkt', FANOUT_TABLE: 'tbl', FANOUT_QUEUE_URL: 'https://sqs/q' };
+const WORKER = {
+  FANOUT_BUCKET: 'bkt',
+  FANOUT_TABLE: 'tbl',
+  FANOUT_QUEUE_URL: 'https://sqs/q',
+  FANOUT_DISPATCHER_FUNCTION: 'disp',
+};
 const API_VARIABLES = ['FANOUT_BUCKET', 'FANOUT_TABLE', 'FANOUT_DISPATCHER_FUNCTION'] as const;
 
 /** The message readConfig throws for an environment; fails the test when it accepts it. */
@@ -22,7 +27,8 @@ describe('readConfig: required variables', () => {
     expect(message).toContain('FANOUT_BUCKET is not set');
     expect(message).toContain('FANOUT_TABLE is not set');
     expect(message).toContain('FANOUT_QUEUE_URL is not set');
-    expect(message).not.toContain('FANOUT_DISPATCHER_FUNCTION');
+    // The worker that counts a job's last chunk starts the fan-in in the dispatcher function.
+    expect(message).toContain('FANOUT_DISPATCHER_FUNCTION is not set');
   });
 
   it('the API role needs the dispatcher function, not the queue', () => {
@@ -59,7 +65,7 @@ describe('readConfig: values and defaults', () => {
       bucket: 'bkt',
       tableName: 'tbl',
       queueUrl: 'https://sqs/q',
-      dispatcherFunction: '',
+      dispatcherFunction: 'disp',
       deadlineMarginMs: 15_000,
       dispatchMarginMs: 60_000,
       cancelPollMs: 5_000,
@@ -73,7 +79,10 @@ describe('readConfig: values and defaults', () => {
   });
 
   it('the dispatcher function is FANOUT_DISPATCHER_FUNCTION, else the function itself', () => {
-    expect(readConfig({ ...WORKER, AWS_LAMBDA_FUNCTION_NAME: 'self' }).dispatcherFunction).toBe('self');
+    expect(
+      readConfig({ ...WORKER, FANOUT_DISPATCHER_FUNCTION: undefined, AWS_LAMBDA_FUNCTION_NAME: 'self' }, [])
+        .dispatcherFunction,
+    ).toBe('self');
     expect(
       readConfig({ ...WORKER, AWS_LAMBDA_FUNCTION_NAME: 'self', FANOUT_DISPATCHER_FUNCTION: 'disp' })
         .dispatcherFunction,
@@ -229,6 +238,7 @@ describe('readConfig: every problem at once', () => {
   it('reports missing variables, bad numbers and bad JSON in one error', () => {
     const message = problemsOf({
       FANOUT_TABLE: 'tbl',
+      FANOUT_DISPATCHER_FUNCTION: 'disp',
       FANOUT_CANCEL_POLL_MS: 'soon',
       FANOUT_RESULT_URL_SECONDS: '-5',
       FANOUT_JOB_DEFAULTS: '{"retries": 99}',

@@ -4,6 +4,7 @@ import { jobKeys } from '../../lambda/core/job/keys.js';
 import { resolveOptions } from '../../lambda/core/options.js';
 import type { ChunkMessage } from '../../lambda/core/ports.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
+import { makeDispatcherHandler } from '../../lambda/handlers/dispatcher.js';
 import { makeWorkerHandler } from '../../lambda/handlers/worker.js';
 import { makeSqsRecord } from '../helpers/factories.js';
 import { memoryServices } from '../helpers/memory-services.js';
@@ -63,7 +64,7 @@ async function prepare(s: ReturnType<typeof services>, chunks: string[][]): Prom
 const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
 
 describe('worker handler', () => {
-  it('processes a batch, reports no failures, and finalizes on the last chunk', async () => {
+  it('processes a batch; the worker that counts the last chunk starts the fan-in, it does not run finalize', async () => {
     const s = services();
     const messages = await prepare(s, [['/ok', '/ok'], ['/ok']]);
     const handler = makeWorkerHandler(() => s);
@@ -72,7 +73,15 @@ describe('worker handler', () => {
       context(60_000),
     );
     expect(response.batchItemFailures).toEqual([]);
+    // Claimed, handed to a fan-in invocation of the dispatcher, and nothing finalized in the worker.
+    expect((await s.jobs.get('j'))?.status).toBe('finalizing');
+    expect(s.finalizes).toEqual(['j']);
+    expect(await s.store.exists(jobKeys.results('j'))).toBe(false);
+    expect(await s.store.exists(jobKeys.success('j'))).toBe(false);
+
+    await makeDispatcherHandler(() => s)({ jobId: 'j', finalize: true }, context(900_000));
     expect((await s.jobs.get('j'))?.status).toBe('succeeded');
+    expect(s.announced.map((summary) => summary.jobId)).toEqual(['j']);
     const results = decodeJsonlGz<ResultRecord>((await s.store.get(jobKeys.results('j'))) ?? Buffer.alloc(0));
     expect(results.map((r) => r.line)).toEqual([1, 2, 101]);
   });

@@ -15,6 +15,8 @@ export interface MemoryServices extends Services {
   sent: ChunkMessage[];
   /** Dispatcher runs started. */
   dispatches: DispatchInvocation[];
+  /** Jobs whose fan-in was started (a finalize invocation of the dispatcher). */
+  finalizes: string[];
   /** Completion events announced. */
   announced: JobSummary[];
   /** Receipt handles of messages made visible again at once. */
@@ -30,6 +32,7 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
   const sent: ChunkMessage[] = [];
   const dispatches: DispatchInvocation[] = [];
   const announced: JobSummary[] = [];
+  const finalizes: string[] = [];
   const released: string[] = [];
   return {
     config: readConfig({
@@ -68,12 +71,16 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
     startDispatch: async (invocation) => {
       dispatches.push(invocation);
     },
+    startFinalize: async (jobId) => {
+      finalizes.push(jobId);
+    },
     linkTo: async (key, seconds) => `memory://${key}?ttl=${seconds}`,
     announce: async (summary) => {
       announced.push(summary);
     },
     sent,
     dispatches,
+    finalizes,
     announced,
     released,
   };

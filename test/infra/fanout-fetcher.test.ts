@@ -98,7 +98,7 @@ describe('the Lambdas', () => {
       [...base, 'FANOUT_EVENT_BUS', 'FANOUT_JOB_DEFAULTS', 'FANOUT_QUEUE_URL'].sort(),
     );
     expect(keys(worker)).toEqual(
-      [...base, 'FANOUT_DEADLINE_MARGIN_MS', 'FANOUT_EVENT_BUS', 'FANOUT_QUEUE_URL'].sort(),
+      [...base, 'FANOUT_DEADLINE_MARGIN_MS', 'FANOUT_DISPATCHER_FUNCTION', 'FANOUT_QUEUE_URL'].sort(),
     );
     expect(keys(fetcher.deadLetterHandler)).toEqual(base);
     expect(keys(api)).toEqual(
@@ -112,7 +112,8 @@ describe('the Lambdas', () => {
     );
     expect(envOf(template, api).FANOUT_DISPATCHER_FUNCTION).toEqual({ Ref: logicalId(dispatcher) });
     expect(envOf(template, worker).FANOUT_DEADLINE_MARGIN_MS).toBe('15000');
-    expect(envOf(template, worker).FANOUT_EVENT_BUS).toBe('default');
+    // The worker that counts a job's last chunk starts the fan-in in the dispatcher function.
+    expect(envOf(template, worker).FANOUT_DISPATCHER_FUNCTION).toEqual({ Ref: logicalId(dispatcher) });
     expect(envOf(template, api).FANOUT_RESULT_URL_SECONDS).toBe('3600');
   });
 
@@ -430,6 +431,8 @@ describe('grants', () => {
         ...logs(dispatcher),
         `s3:GetObject ${bucket()}/inputs/*`,
         ...jobObjects('GetObject', 'PutObject', 'PutObjectTagging', 'AbortMultipartUpload'),
+        // The fan-in removes its segments once they are joined into the outputs.
+        `s3:DeleteObject ${bucket()}/jobs/*/finalize/*`,
         `s3:ListBucket ${bucket()}`,
         ...items('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
         `sqs:SendMessage ${queue(fetcher.chunkQueue)}`,
@@ -451,8 +454,8 @@ describe('grants', () => {
     );
   });
 
-  it('give the worker jobs/, the job items, the chunk queue to consume and the bus', () => {
-    const { worker } = handlers();
+  it('give the worker jobs/, the job items, the chunk queue to consume and the fan-in to start, not the bus', () => {
+    const { worker, dispatcher } = handlers();
     expect(permissions(worker)).toEqual(
       [
         ...logs(worker),
@@ -466,7 +469,7 @@ describe('grants', () => {
           'GetQueueUrl',
           'ReceiveMessage',
         ].map((a) => `sqs:${a} ${queue(fetcher.chunkQueue)}`),
-        `events:PutEvents ${bus}`,
+        `lambda:InvokeFunction <${logicalId(dispatcher)}.Arn>`,
       ].sort(),
     );
   });

@@ -137,6 +137,8 @@ describe('cdk-nag AwsSolutions', () => {
     const resources = new Set(wildcards.map((f) => f.ruleName.replace(/<\w+\.Arn>/, '<Bucket.Arn>')));
     expect([...resources].sort()).toEqual([
       'AwsSolutions-IAM5[Resource::<Bucket.Arn>/inputs/*]',
+      // The fan-in's deletes: its own segments and checkpoint only.
+      'AwsSolutions-IAM5[Resource::<Bucket.Arn>/jobs/*/finalize/*]',
       'AwsSolutions-IAM5[Resource::<Bucket.Arn>/jobs/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::team-url-lists/*]',
     ]);

@@ -134,6 +134,7 @@ describe('a worker process killed mid-chunk (SIGKILL)', () => {
         FANOUT_BUCKET: config.bucket,
         FANOUT_TABLE: config.tableName,
         FANOUT_QUEUE_URL: config.queueUrl,
+        FANOUT_DISPATCHER_FUNCTION: config.dispatcherFunction,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

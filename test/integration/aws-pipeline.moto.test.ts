@@ -274,7 +274,7 @@ describe('a dispatch too long for one invocation', () => {
     const jobId = await submitUrls(continuing, urls, { ...LOOPBACK, chunkSize: 100 });
     const state = await continuing.runUntilFinished(jobId, { maxPolls: 400 });
     expect(state?.status).toBe('completed_with_errors');
-    expect(continuing.dispatches.filter((d) => d.resume).length).toBeGreaterThanOrEqual(3);
+    expect(continuing.dispatches.filter((d) => 'resume' in d && d.resume).length).toBeGreaterThanOrEqual(3);
     const store = continuing.services.store;
     const results = decodeJsonlGz<ResultRecord>((await store.get(jobKeys.results(jobId))) ?? Buffer.alloc(0));
     const good = urls.flatMap((url, i) => (url === 'bad url' ? [] : [i + 1]));
@@ -308,7 +308,7 @@ describe('a dispatch too long for one invocation', () => {
     const jobId = uploadJobId(key, put.ETag ?? '');
     const state = await continuing.runUntilFinished(jobId, { maxPolls: 400 });
     expect(state?.status).toBe('completed_with_errors');
-    const resumes = continuing.dispatches.flatMap((d) => (d.resume ? [d.resume] : []));
+    const resumes = continuing.dispatches.flatMap((d) => ('resume' in d && d.resume ? [d.resume] : []));
     expect(resumes.length).toBeGreaterThanOrEqual(3);
     for (const resume of resumes)
       expect(resume).toMatchObject({ offset: expect.any(Number), etag: put.ETag });

@@ -1,16 +1,20 @@
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   paginateListObjectsV2,
   type S3Client,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { retentionTagging } from '../../core/job/keys.js';
-import type { ObjectStore } from '../../core/ports.js';
+import type { MultipartUploads, ObjectStore } from '../../core/ports.js';
 import { awsErrorOf, backoff } from './retry.js';
 
 /** Attempts of a conditional put that S3 answers with 409 ConditionalRequestConflict. */
@@ -33,6 +37,51 @@ export class S3ObjectStore implements ObjectStore {
     this.client = options.client;
     this.bucket = options.bucket;
   }
+
+  /** Multipart uploads whose parts are UploadPartCopy of objects of the same bucket: no bytes pass through. */
+  readonly multipart: MultipartUploads = {
+    create: async (key, contentType) => {
+      const res = await this.client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ContentType: contentType,
+          Tagging: retentionTagging(key),
+        }),
+      );
+      if (!res.UploadId) throw new Error(`S3 started no multipart upload for ${key}`);
+      return res.UploadId;
+    },
+    copyPart: async (key, uploadId, partNumber, sourceKey) => {
+      const res = await this.client.send(
+        new UploadPartCopyCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          CopySource: `${this.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+        }),
+      );
+      const etag = res.CopyPartResult?.ETag;
+      if (!etag) throw new Error(`S3 returned no ETag for part ${partNumber} of ${key}`);
+      return { partNumber, etag };
+    },
+    complete: async (key, uploadId, parts) => {
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      );
+    },
+    abort: async (key, uploadId) => {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+      );
+    },
+  };
 
   /**
    * S3 answers 412 when the key exists, and 409 when another conditional write to the key

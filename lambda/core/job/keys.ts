@@ -33,10 +33,18 @@ export const jobKeys = {
   /** A self-contained page that shows the job at a glance. */
   report: (jobId: string) => `${job(jobId)}/report.html`,
   failed: (jobId: string) => `${job(jobId)}/failed.jsonl`,
+  /** Where the fan-in (finalize) keeps its place between invocations. */
+  finalizeCheckpoint: (jobId: string) => `${job(jobId)}/finalize/checkpoint.json`,
+  /** The n-th run of parts joined by the fan-in: plain gzip members, copied into results.jsonl.gz. */
+  resultsSegment: (jobId: string, n: number) =>
+    `${job(jobId)}/finalize/results-${String(n).padStart(5, '0')}.gz`,
+  /** The failed lines of the n-th segment's parts, joined into failed.jsonl. */
+  failedSegment: (jobId: string, n: number) =>
+    `${job(jobId)}/finalize/failed-${String(n).padStart(5, '0')}.jsonl`,
   success: (jobId: string) => `${job(jobId)}/_SUCCESS`,
 } as const;
 
-const SCRATCH = /^jobs\/[^/]+\/(parts|checkpoints|dispatch)\//;
+const SCRATCH = /^jobs\/[^/]+\/(parts|checkpoints|dispatch|finalize)\//;
 const BODY = /^jobs\/[^/]+\/bodies\//;
 
 /** The retention tag of an object, as a URL-encoded S3 Tagging value; undefined for objects kept with the job. */

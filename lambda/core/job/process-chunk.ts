@@ -49,7 +49,7 @@ export interface ChunkOutcome {
   /** 'written': this worker's part was stored; 'exists': a part was already there (a redelivery). */
   part: 'written' | 'exists';
   records: number;
-  /** True when this worker claimed the job's finalize and must run it. */
+  /** True when this worker claimed the job's finalize and must start the fan-in (never run it in its tail). */
   claimedFinalize: boolean;
 }
 

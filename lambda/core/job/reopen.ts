@@ -31,7 +31,14 @@ export async function reopenJob(store: ObjectStore, jobId: string): Promise<Reop
   const last = await store.get(jobKeys.summary(jobId));
   const earlierRunsMs = last ? ((JSON.parse(last.toString('utf8')) as Partial<JobSummary>).wallMs ?? 0) : 0;
   await store.delete(jobKeys.success(jobId));
-  for (const key of [jobKeys.results, jobKeys.summary, jobKeys.report, jobKeys.failed]) {
+  // The fan-in's checkpoint too: it describes the parts before this reopen.
+  for (const key of [
+    jobKeys.results,
+    jobKeys.summary,
+    jobKeys.report,
+    jobKeys.failed,
+    jobKeys.finalizeCheckpoint,
+  ]) {
     await store.delete(key(jobId));
   }
   const reopened: Reopened = { earlierRunsMs, chunks: 0, cancelled: 0 };

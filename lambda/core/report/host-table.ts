@@ -110,6 +110,13 @@ export class HostTable {
     for (const [code, n] of Object.entries(other.errors)) stats.errors[code] = (stats.errors[code] ?? 0) + n;
   }
 
+  /** Adds the records of hosts another table dropped (restoring a saved table). */
+  addOther(other: OtherHosts): void {
+    this.other.records += other.records;
+    this.other.failures += other.failures;
+    this.other.dropped += other.dropped;
+  }
+
   /** Every host held, with its counters as they are (for a part's digest). */
   entries(): HostStats[] {
     return [...this.hosts.values()];

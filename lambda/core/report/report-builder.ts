@@ -76,6 +76,12 @@ export interface ReportPart {
   hosts: HostStats[];
 }
 
+/** A job builder's whole state (default limits), carried between finalize's invocations. */
+export interface ReportState extends ReportPart {
+  /** Records of hosts dropped to stay in bounds. */
+  other: OtherHosts;
+}
+
 /**
  * Streams a job's result records into what report.html shows beyond summary.json.
  * Memory is bounded by ReportLimits (about 1 MB at the defaults), whatever the job's size.
@@ -127,6 +133,19 @@ export class ReportBuilder {
       firstFailures: [...this.samples],
       hosts: this.hosts.entries(),
     };
+  }
+
+  /** The whole state of a builder with the default limits, as JSON. */
+  toState(): ReportState {
+    return { ...this.toPart(), other: this.hosts.otherHosts() };
+  }
+
+  /** The builder whose state `toState` gave: it goes on as the original would. */
+  static fromState(state: ReportState): ReportBuilder {
+    const builder = new ReportBuilder();
+    builder.merge(state);
+    builder.hosts.addOther(state.other);
+    return builder;
   }
 
   /** Adds a part's contribution, as if its records had been added one by one. */

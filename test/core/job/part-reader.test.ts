@@ -29,14 +29,21 @@ async function readAll(reader: PartReader, count: number): Promise<string[]> {
 }
 
 describe('PartReader', () => {
-  it('reads every part once, in order, with up to eight reads under way for small parts', async () => {
+  it('reads every part once, in order, with up to 32 reads under way for small parts', async () => {
     const { store, stats } = slowStore(() => 1000);
-    const reader = new PartReader(store, keyOf, 30);
-    const seen = await readAll(reader, 30);
-    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => String(i).slice(-1)));
-    expect(stats.reads).toEqual(Array.from({ length: 30 }, (_, i) => keyOf(i)));
-    expect(stats.maxInFlight).toBe(8);
-    await expect(reader.next()).rejects.toThrow('all 30 parts were read already');
+    const reader = new PartReader(store, keyOf, 50);
+    const seen = await readAll(reader, 50);
+    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => String(i).slice(-1)));
+    expect(stats.reads).toEqual(Array.from({ length: 50 }, (_, i) => keyOf(i)));
+    expect(stats.maxInFlight).toBe(32);
+    await expect(reader.next()).rejects.toThrow('all 50 parts were read already');
+  });
+
+  it('starts at a given part (a fan-in going on from its checkpoint) and reads none before it', async () => {
+    const { store, stats } = slowStore(() => 10);
+    const reader = new PartReader(store, keyOf, 12, {}, 7);
+    expect(await readAll(reader, 5)).toEqual(['7', '8', '9', '0', '1']);
+    expect(stats.reads).toEqual([7, 8, 9, 10, 11].map(keyOf));
   });
 
   it('reads one part at a time once parts are too large for the read-ahead budget', async () => {
