@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { JOB_TABLE } from '../../lambda/core/contract.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'fanout-scale-'));
@@ -31,7 +32,9 @@ describe('the scale bench', () => {
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.finalize.map((f: { parts: number }) => f.parts)).toEqual([100, 1_000]);
     expect(report.dispatch.map((d: { chunks: number }) => d.chunks)).toEqual([1, 10]);
-    expect(new Set(report.contention.map((c: { shards: number }) => c.shards))).toEqual(new Set([1, 16]));
+    expect(new Set(report.contention.map((c: { shards: number }) => c.shards))).toEqual(
+      new Set([1, JOB_TABLE.counterShards]),
+    );
     for (const c of report.contention) expect(c.chunks).toBeGreaterThan(0);
   });
 
