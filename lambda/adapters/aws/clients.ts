@@ -6,13 +6,14 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { FanoutRetryStrategy } from './retry.js';
 
 /**
- * Attempts per request against an AWS-compatible endpoint (moto, LocalStack). One local process
- * stands for every Lambda instance, and an emulator answers bursts of 5xx under concurrent
- * writes (moto_server: an HTML 500 per transaction that overlaps another), so the SDK's
- * default of 3 attempts (4 for DynamoDB) would turn a burst into a chunk left for its
- * visibility timeout. Against AWS itself the SDK's defaults stand.
+ * Attempts per request against an AWS-compatible endpoint (moto, LocalStack). moto_server
+ * copies the whole table at the start of each DynamoDB transaction and answers an HTML 500
+ * when another request changes the table meanwhile; at 2,000 chunk markers and 27 workers,
+ * runs of 10 such answers in a row were seen (docs/local-aws-path.md). With the SDK's backoff
+ * (full jitter, at most 20 s) 20 attempts span about two minutes. Against AWS itself the
+ * SDK's defaults stand (3 attempts, 4 for DynamoDB).
  */
-export const ENDPOINT_MAX_ATTEMPTS = 10;
+export const ENDPOINT_MAX_ATTEMPTS = 20;
 
 /** Where the clients talk to: real AWS by default, any AWS-compatible endpoint when set. */
 export interface AwsClientConfig {
