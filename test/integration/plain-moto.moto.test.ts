@@ -1,12 +1,10 @@
-import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createAwsClients } from '../../lambda/adapters/aws/clients.js';
-import { HANDLER_ENV } from '../../lambda/core/contract.js';
-import { LocalDeployment } from '../../lambda/local/local-deployment.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { type MotoServer, motoEnv, startMoto } from '../support/moto-server.js';
 import { scoreResults } from '../support/queue-checker.js';
-import { submitUrls } from './deployment-fixture.js';
+import { isolatedDeployment, submitUrls } from './deployment-fixture.js';
 
 // The local AWS path against moto_server as a user starts it: not serialized, so DynamoDB
 // transactions that overlap crash inside moto and come back as HTML 500 pages. The SDK's
@@ -32,9 +30,8 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-/** Messages visible and in flight on a queue, by name. */
-async function messagesOn(queueName: string): Promise<number> {
-  const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+/** Messages visible and in flight on a queue (the dead-letter queue's are all chunks given up on). */
+async function messagesOn(QueueUrl: string): Promise<number> {
   const { Attributes = {} } = await clients.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl,
@@ -48,23 +45,16 @@ async function messagesOn(queueName: string): Promise<number> {
 
 describe('a local deployment on a plain (un-serialized) moto_server', () => {
   it(`finishes a job of ${CHUNKS} chunks with 24 workers, every chunk delivered once`, async () => {
-    const name = 'plain-moto';
-    const deployment = await LocalDeployment.start({
-      clients,
-      names: {
-        bucket: name,
-        queueName: `${name}-chunks`,
-        dlqName: `${name}-dlq`,
-        tableName: `${name}-jobs`,
-        visibilityTimeoutSeconds: VISIBILITY_SECONDS,
-      },
+    const { deployment } = await isolatedDeployment(clients, {
+      visibilityTimeoutSeconds: VISIBILITY_SECONDS,
       workers: 24,
-      workerTimeoutMs: 10_000,
-      env: { [HANDLER_ENV.jobMaxima]: JSON.stringify({ allowPrivate: true }) },
+      // As `fanout run --endpoint` runs them: each worker with clients of its own.
+      workerClients: () => createAwsClients({ endpoint: moto.endpoint, region: 'us-east-1' }),
     });
+    const { queueUrl } = deployment.services.config;
     const urls = Array.from({ length: CHUNKS }, (_, i) => target.url(`/ok?plain=${i}`));
     const jobId = await submitUrls(deployment, urls, { chunkSize: 1, concurrency: 4 });
-    const state = await deployment.runUntilFinished(jobId, { maxPolls: 20 * CHUNKS });
+    const state = await deployment.runUntilFinished(jobId);
 
     expect(state).toMatchObject({ status: 'succeeded', chunksDone: CHUNKS, totalChunks: CHUNKS });
     expect(await scoreResults(deployment.services.store, jobId, CHUNKS)).toMatchObject({
@@ -75,7 +65,6 @@ describe('a local deployment on a plain (un-serialized) moto_server', () => {
     });
     // No chunk failed and came back after its visibility timeout, none was dead-lettered.
     expect(deployment.chunks.delivered).toBe(CHUNKS);
-    expect(await messagesOn(`${name}-chunks`)).toBe(0);
-    expect(await messagesOn(`${name}-dlq`)).toBe(0);
+    expect(await messagesOn(queueUrl.replace(/-chunks$/, '-dlq'))).toBe(0);
   }, 300_000);
 });

@@ -43,6 +43,14 @@ export function retryErrorType(info: { error?: unknown; errorType: RetryErrorTyp
 }
 
 /**
+ * Whether an AWS call failed for a reason that passes (throttling, a 5xx), after the SDK's
+ * retry strategy gave up on it: the work may be tried again at once.
+ */
+export function isTransientAwsError(err: unknown): boolean {
+  return retryErrorType({ error: err, errorType: 'CLIENT_ERROR' }) !== 'CLIENT_ERROR';
+}
+
+/**
  * The SDK's standard retry strategy (its backoff, attempt limit and retry quota), with failed
  * attempts classified by {@link retryErrorType}.
  */
