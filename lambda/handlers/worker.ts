@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isTransientAwsError } from '../adapters/aws/retry.js';
 import { parseChunkMessage } from '../adapters/aws/sqs-chunk-queue.js';
 import { FetchEngine } from '../core/fetch/engine.js';
 import { jobKeys } from '../core/job/keys.js';
@@ -105,8 +106,9 @@ export function makeWorkerHandler(services: () => Services) {
           error: errorMessage(err),
         });
         batchItemFailures.push({ itemIdentifier: record.messageId });
-        // Out of time, not broken: another worker may go on at once from the checkpoint.
-        if (err instanceof ChunkDeadlineError) await releaseNow(s, record);
+        // Out of time, or AWS failing for a while (the SDK has retried already), not broken:
+        // another worker may go on at once (from the checkpoint) rather than after the visibility timeout.
+        if (err instanceof ChunkDeadlineError || isTransientAwsError(err)) await releaseNow(s, record);
       }
     }
     return { batchItemFailures };

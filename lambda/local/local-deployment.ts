@@ -15,6 +15,7 @@ import {
   awsServices,
   type DispatchInvocation,
   type FinalizeInvocation,
+  once,
   type Services,
 } from '../handlers/services.js';
 import { makeWorkerHandler } from '../handlers/worker.js';
@@ -33,6 +34,13 @@ export const LOCAL_RESOURCE_NAMES: ResourceNames = {
 
 export interface LocalDeploymentOptions {
   clients: AwsClients;
+  /**
+   * Clients for each worker instance. Deployed, each concurrent worker runs in a Lambda
+   * instance of its own, with its own SDK clients and so its own retry quota; in one process,
+   * workers sharing `clients` share one quota, and a burst of 5xx from the endpoint drains it.
+   * @default the workers share `clients`
+   */
+  workerClients?: () => AwsClients;
   names?: Partial<ResourceNames>;
   /** Handler environment on top of the resource variables (HANDLER_ENV's jobDefaults, jobMaxima, …). */
   env?: NodeJS.ProcessEnv;
@@ -51,6 +59,9 @@ export interface LocalDeploymentOptions {
   /** Long-poll wait of each receive (s). @default 1 */
   waitTimeSeconds?: number;
 }
+
+/** How long one read of the job item answers whether the job has ended (ms). */
+const JOB_STATE_READ_MS = 200;
 
 const workerTimeoutMs = (options: LocalDeploymentOptions) =>
   options.workerTimeoutMs ?? DEPLOYMENT.workerTimeoutSeconds * 1000;
@@ -94,12 +105,14 @@ export class LocalDeployment {
       // One configuration serves all four handlers.
       [ENV.bucket, ENV.table, ENV.queueUrl, ENV.dispatcherFunction],
     );
-    const services: Services = {
-      ...awsServices(config, options.clients),
+    const servicesOn = (clients: AwsClients): Services => ({
+      ...awsServices(config, clients),
       startDispatch: async (invocation) => this.startDispatch(invocation),
       startFinalize: async (jobId) => this.startDispatch({ jobId, finalize: true }),
-    };
+    });
+    const services = servicesOn(options.clients);
     this.services = services;
+    const { workerClients } = options;
     this.api = makeApiHandler(() => services);
     this.dispatcher = makeDispatcherHandler(() => services);
     this.worker = makeWorkerHandler(() => services);
@@ -109,6 +122,9 @@ export class LocalDeployment {
       ...common,
       queueUrl: queues.queueUrl,
       handler: this.worker,
+      ...(workerClients && {
+        newInstance: () => makeWorkerHandler(once(() => servicesOn(workerClients()))),
+      }),
       batchSize: options.batchSize ?? DEPLOYMENT.workerBatchSize,
       concurrency: options.workers ?? 4,
       functionTimeoutMs: workerTimeoutMs(options),
@@ -172,13 +188,21 @@ export class LocalDeployment {
   ): Promise<JobState | null> {
     let state: JobState | null = null;
     let stop = false;
-    const isDone = async () => {
+    const readState = async () => {
       if (this.dispatchErrors.length > 0) throw this.dispatchErrors[0];
       if (stop) return true;
       state = await this.services.jobs.get(jobId);
       if (state) options.onState?.(state);
       stop ||= state !== null && FINAL_STATUSES.includes(state.status);
       return stop;
+    };
+    // Every poller asks after every receive: one read of the job item serves them all for a
+    // while, rather than one GetItem per chunk and poller.
+    let lastRead: { at: number; done: Promise<boolean> } | undefined;
+    const isDone = () => {
+      if (!lastRead || stop || Date.now() - lastRead.at >= JOB_STATE_READ_MS)
+        lastRead = { at: Date.now(), done: readState() };
+      return lastRead.done;
     };
     const deadLetterLoop = (async () => {
       while (!(await isDone())) await this.deadLetters.pollOnce();

@@ -58,13 +58,16 @@ export async function runOnEndpoint(job: EndpointJob): Promise<EndpointResult> {
 
 async function runHandlers(job: EndpointJob): Promise<EndpointResult> {
   const credentials = localEndpointCredentials();
-  const clients = createAwsClients({
-    endpoint: job.endpoint,
-    ...(job.region && { region: job.region }),
-    ...(credentials && { credentials }),
-  });
+  const newClients = () =>
+    createAwsClients({
+      endpoint: job.endpoint,
+      ...(job.region && { region: job.region }),
+      ...(credentials && { credentials }),
+    });
   const deployment = await LocalDeployment.start({
-    clients,
+    clients: newClients(),
+    // As deployed: each worker instance its own clients (connections, retry quota).
+    workerClients: newClients,
     // This machine's own run: its options were checked by the CLI, private targets included.
     env: {
       [HANDLER_ENV.jobMaxima]: JSON.stringify({ allowPrivate: true }),

@@ -17,6 +17,12 @@ export interface EventSourceOptions {
   sqs: SQSClient;
   queueUrl: string;
   handler: SqsHandler;
+  /**
+   * Builds the handler of each concurrent invocation slot, as Lambda runs each in an
+   * instance of its own (its own module scope: SDK clients, connections, retry quota).
+   * @default every slot calls `handler`
+   */
+  newInstance?: () => SqsHandler;
   /** Messages per invocation, as the event source mapping's BatchSize. @default 1 */
   batchSize?: number;
   /** Invocations running at once (the function's concurrency). @default 2 */
@@ -92,8 +98,8 @@ export class SqsEventSource {
   }
 
   /** One receive and one invocation; resolves to the number of messages handed over. */
-  async pollOnce(): Promise<number> {
-    const { sqs, queueUrl, handler } = this.options;
+  async pollOnce(handler: SqsHandler = this.options.handler): Promise<number> {
+    const { sqs, queueUrl } = this.options;
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -153,9 +159,10 @@ export class SqsEventSource {
     let polls = 0;
     let finished = false;
     const poller = async () => {
+      const handler = this.options.newInstance?.() ?? this.options.handler;
       while (!finished && polls < maxPolls) {
         polls += 1;
-        await this.pollOnce();
+        await this.pollOnce(handler);
         if (await isDone()) finished = true;
       }
     };

@@ -96,6 +96,29 @@ describe('worker handler', () => {
     expect((await s.jobs.get('j'))?.chunksDone).toBe(1);
   });
 
+  it('AWS still failing after the SDK retried (an HTML 5xx): failed and released at once; a 4xx waits', async () => {
+    const s = services();
+    const [message] = await prepare(s, [['/ok']]);
+    const failWith = (status: number) => {
+      s.jobs.markChunkDone = async () => {
+        throw Object.assign(new SyntaxError("Unexpected token '<'"), {
+          $metadata: { httpStatusCode: status },
+        });
+      };
+    };
+    failWith(500);
+    const record = makeSqsRecord(JSON.stringify(message), 'busy');
+    const response = await makeWorkerHandler(() => s)({ Records: [record] }, context(60_000));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'busy' }]);
+    expect(s.released).toEqual(['rh-busy']);
+    failWith(400);
+    await makeWorkerHandler(() => s)(
+      { Records: [makeSqsRecord(JSON.stringify(message), 'bad')] },
+      context(60_000),
+    );
+    expect(s.released).toEqual(['rh-busy']);
+  });
+
   it('near the deadline: the chunk in progress checkpoints and fails, later records are returned untouched', async () => {
     const s = services();
     const [slow, later] = await prepare(s, [['/ok', '/slow'], ['/ok']]);

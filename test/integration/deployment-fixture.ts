@@ -6,7 +6,7 @@ import { makeApiEvent } from '../helpers/api-events.js';
 
 let deployments = 0;
 
-/** A deployment with resources of its own (bucket, queues, table) that redelivers after 2 s. */
+/** A deployment with resources of its own (bucket, queues, table) that redelivers after 2 s unless told. */
 export interface IsolatedDeployment {
   deployment: LocalDeployment;
   /** Completion events, in order: a job must be finalized (and announced) exactly once. */
@@ -19,11 +19,14 @@ export interface IsolatedDeployment {
  */
 export async function isolatedDeployment(
   clients: AwsClients,
-  options: Partial<Omit<LocalDeploymentOptions, 'clients' | 'names'>> & { maxReceiveCount?: number } = {},
+  options: Partial<Omit<LocalDeploymentOptions, 'clients' | 'names'>> & {
+    maxReceiveCount?: number;
+    visibilityTimeoutSeconds?: number;
+  } = {},
 ): Promise<IsolatedDeployment> {
   deployments += 1;
   const name = `isolated-${deployments}-${Math.random().toString(36).slice(2, 6)}`;
-  const { maxReceiveCount = 5, env, ...rest } = options;
+  const { maxReceiveCount = 5, visibilityTimeoutSeconds = 2, env, ...rest } = options;
   const deployment = await LocalDeployment.start({
     clients,
     names: {
@@ -32,7 +35,7 @@ export async function isolatedDeployment(
       dlqName: `${name}-dlq`,
       tableName: `${name}-jobs`,
       maxReceiveCount,
-      visibilityTimeoutSeconds: 2,
+      visibilityTimeoutSeconds,
     },
     workers: 2,
     ...rest,

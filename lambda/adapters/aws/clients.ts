@@ -3,6 +3,17 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { FanoutRetryStrategy } from './retry.js';
+
+/**
+ * Attempts per request against an AWS-compatible endpoint (moto, LocalStack). moto_server
+ * copies the whole table at the start of each DynamoDB transaction and answers an HTML 500
+ * when another request changes the table meanwhile; at 2,000 chunk markers and 27 workers,
+ * runs of 10 such answers in a row were seen (docs/local-aws-path.md). With the SDK's backoff
+ * (full jitter, at most 20 s) 20 attempts span about two minutes. Against AWS itself the
+ * SDK's defaults stand (3 attempts, 4 for DynamoDB).
+ */
+export const ENDPOINT_MAX_ATTEMPTS = 20;
 
 /** Where the clients talk to: real AWS by default, any AWS-compatible endpoint when set. */
 export interface AwsClientConfig {
@@ -10,6 +21,8 @@ export interface AwsClientConfig {
   region?: string;
   /** Static credentials (a local endpoint); the SDK's default chain when absent. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Attempts per request. @default the SDK's against AWS, ENDPOINT_MAX_ATTEMPTS with an endpoint */
+  maxAttempts?: number;
 }
 
 /** The SDK clients the AWS adapters use. */
@@ -26,24 +39,40 @@ export interface AwsClients {
 /**
  * Builds the clients; endpoint defaults to env AWS_ENDPOINT_URL (any AWS-compatible
  * endpoint), region to AWS_REGION or 'us-east-1'; S3 uses path-style addressing when an
- * endpoint is set.
+ * endpoint is set. Each client retries with its own FanoutRetryStrategy (the SDK's standard
+ * strategy, an unparseable 5xx counted transient).
  */
 export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
   const endpoint = config.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined);
   const region = config.region ?? (process.env.AWS_REGION || 'us-east-1');
+  const maxAttempts = config.maxAttempts ?? (endpoint ? ENDPOINT_MAX_ATTEMPTS : undefined);
   const common = {
     region,
     ...(endpoint && { endpoint }),
     ...(config.credentials && { credentials: config.credentials }),
+    ...(maxAttempts !== undefined && { maxAttempts }),
   };
   return {
     // Virtual-hosted buckets need DNS for <bucket>.<host>, which a local endpoint lacks.
-    s3: new S3Client({ ...common, forcePathStyle: endpoint !== undefined }),
-    sqs: new SQSClient(common),
-    dynamodb: new DynamoDBClient(common),
-    lambda: new LambdaClient(common),
-    events: new EventBridgeClient(common),
+    s3: withRetry(
+      (retryStrategy) => new S3Client({ ...common, retryStrategy, forcePathStyle: endpoint !== undefined }),
+    ),
+    sqs: withRetry((retryStrategy) => new SQSClient({ ...common, retryStrategy })),
+    dynamodb: withRetry((retryStrategy) => new DynamoDBClient({ ...common, retryStrategy })),
+    lambda: withRetry((retryStrategy) => new LambdaClient({ ...common, retryStrategy })),
+    events: withRetry((retryStrategy) => new EventBridgeClient({ ...common, retryStrategy })),
   };
+}
+
+/**
+ * A client with its own FanoutRetryStrategy, whose attempts are the client's resolved
+ * maxAttempts (the option, else AWS_MAX_ATTEMPTS, else the SDK's default for the service).
+ */
+function withRetry<C extends { config: { maxAttempts: () => Promise<number> } }>(
+  build: (retryStrategy: FanoutRetryStrategy) => C,
+): C {
+  const client: C = build(new FanoutRetryStrategy(() => client.config.maxAttempts()));
+  return client;
 }
 
 /**
