@@ -6,6 +6,7 @@ import {
   type JobState,
   type JobStatus,
   type JobStore,
+  newJobState,
   type Progress,
 } from '../../lambda/core/ports.js';
 import { AWS_LATENCY_MS, AWS_LIMITS, CONFLICT_RETRY } from './aws-figures.js';
@@ -85,20 +86,8 @@ export class ModelledJobStore implements JobStore {
   async create(jobId: string, createdAt: Date): Promise<void> {
     await this.write(jobKey(jobId));
     if (this.jobs.has(jobId)) return;
-    const at = createdAt.toISOString();
     this.jobs.set(jobId, {
-      state: {
-        jobId,
-        status: 'dispatching',
-        totalChunks: null,
-        chunksDone: 0,
-        accepted: 0,
-        invalid: 0,
-        urlsDone: 0,
-        urlsFailed: 0,
-        createdAt: at,
-        updatedAt: at,
-      },
+      state: newJobState(jobId, createdAt),
       done: new Set(),
       shards: Array.from({ length: this.shards }, () => ({ chunks: 0, urls: 0, failed: 0 })),
       claimedAt: null,

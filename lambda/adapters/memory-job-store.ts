@@ -5,6 +5,7 @@ import {
   type JobState,
   type JobStatus,
   type JobStore,
+  newJobState,
   type Progress,
 } from '../core/ports.js';
 
@@ -14,20 +15,8 @@ export class MemoryJobStore implements JobStore {
 
   async create(jobId: string, createdAt: Date): Promise<void> {
     if (this.jobs.has(jobId)) return;
-    const at = createdAt.toISOString();
     this.jobs.set(jobId, {
-      state: {
-        jobId,
-        status: 'dispatching',
-        totalChunks: null,
-        chunksDone: 0,
-        accepted: 0,
-        invalid: 0,
-        urlsDone: 0,
-        urlsFailed: 0,
-        createdAt: at,
-        updatedAt: at,
-      },
+      state: newJobState(jobId, createdAt),
       done: new Set(),
       claimedAt: null,
     });

@@ -96,6 +96,23 @@ export interface JobState {
   cancelRequested?: boolean;
 }
 
+/** A job's state when it is created: dispatching, nothing counted, no total yet. */
+export function newJobState(jobId: string, createdAt: Date): JobState {
+  const at = createdAt.toISOString();
+  return {
+    jobId,
+    status: 'dispatching',
+    totalChunks: null,
+    chunksDone: 0,
+    accepted: 0,
+    invalid: 0,
+    urlsDone: 0,
+    urlsFailed: 0,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
 /**
  * Progress after a chunk or the total was recorded. `isComplete` of it is true for at least
  * the caller that records the last chunk (or the total after it); when a store can tell the
