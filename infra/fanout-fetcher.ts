@@ -130,7 +130,7 @@ export class FanoutFetcher extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   /** Dispatcher invocations that failed every retry (uploads and API starts). */
   readonly dispatchFailureQueue: sqs.Queue;
-  /** The job table: one item per job, one marker per counted chunk, TTL on `expiresAt`. */
+  /** The job table: one item per job, its counter shards, one marker per counted chunk; TTL on `expiresAt`. */
   readonly table: dynamodb.Table;
   /** Reads a job's list, writes invalid lines and chunk messages; S3 uploads and the API start it. */
   readonly dispatcher: NodejsFunction;
