@@ -9,7 +9,8 @@ import { HANDLER_ENV } from './lambda/core/contract.js';
  * - `*.e2e.test.ts`: runs a command as a user would: the built CLI (dist/cli.js),
  *   another node process, `cdk synth` or cfn-lint, the demo, the build;
  * - everything under `test/infra/`: synthesizes CDK stacks, seconds of CPU per stack
- *   (about 40% of the CPU the unit project would take with them).
+ *   (about 40% of the CPU the unit project would take with them);
+ * - `*.scale.test.ts`: in-process, but runs a job at scale (10^5 chunks: tens of seconds).
  * Everything else is `unit`: in-process, with at most HTTP servers on 127.0.0.1; it runs
  * without Python, a browser or a build (`npm run test:unit`). Starting moto or Chromium,
  * or running the built CLI, from a unit file fails with this rule (test/support/test-project.ts).
@@ -20,6 +21,7 @@ const INTEGRATION_FILES = [
   'test/**/*.chromium.test.ts',
   'test/**/*.e2e.test.ts',
   'test/infra/**/*.test.ts',
+  'test/**/*.scale.test.ts',
 ];
 
 export default defineConfig({
