@@ -1,3 +1,4 @@
+import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { S3Event, SQSRecord } from 'aws-lambda';
 import type { FetchErrorCode } from '../../lambda/core/errors.js';
 import type { ResultRecord } from '../../lambda/core/record.js';
@@ -82,4 +83,14 @@ export function makeS3Event(bucket: string, key: string, eTag: string, region = 
       },
     ],
   };
+}
+
+/** An S3 service error as the SDK throws it: its name and HTTP status. */
+export function makeS3Error(name: string, status: number): S3ServiceException {
+  return new S3ServiceException({
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: status },
+    message: name,
+  });
 }

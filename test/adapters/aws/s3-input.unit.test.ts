@@ -4,7 +4,6 @@ import {
   type GetObjectCommandInput,
   type GetObjectCommandOutput,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,6 +14,7 @@ import type { DispatchCheckpoint } from '../../../lambda/core/job/dispatch.js';
 import type { JobManifest } from '../../../lambda/core/job/job-request.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
 import { makeDispatcherHandler } from '../../../lambda/handlers/dispatcher.js';
+import { makeS3Error } from '../../helpers/factories.js';
 import { memoryServices } from '../../helpers/memory-services.js';
 
 const s3 = mockClient(S3Client);
@@ -23,25 +23,16 @@ const LOCATION = { bucket: 'lists', key: 'inputs/list.txt' };
 
 beforeEach(() => s3.reset());
 
-function s3Error(name: string, status: number): S3ServiceException {
-  return new S3ServiceException({
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: status },
-    message: name,
-  });
-}
-
 const bodyOf = (data: Buffer) => Readable.from([data]) as unknown as GetObjectCommandOutput['Body'];
 
 /** Answers GetObject from `data` as S3 would: Range from an offset, If-Match against `etag`. */
 function serve(data: () => Buffer, etag: () => string) {
   s3.on(GetObjectCommand).callsFake((input: GetObjectCommandInput) => {
-    if (input.IfMatch !== undefined && input.IfMatch !== etag()) throw s3Error('PreconditionFailed', 412);
+    if (input.IfMatch !== undefined && input.IfMatch !== etag()) throw makeS3Error('PreconditionFailed', 412);
     const range = input.Range ? /^bytes=(\d+)-$/.exec(input.Range) : null;
     if (input.Range && !range) throw new Error(`unexpected Range ${input.Range}`);
     const from = range ? Number(range[1]) : 0;
-    if (from > 0 && from >= data().length) throw s3Error('InvalidRange', 416);
+    if (from > 0 && from >= data().length) throw makeS3Error('InvalidRange', 416);
     return { Body: bodyOf(data().subarray(from)), ETag: etag() };
   });
 }

@@ -8,29 +8,20 @@ import {
   NotFound,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../lambda/adapters/aws/s3-object-store.js';
+import { makeS3Error } from '../../helpers/factories.js';
 
 const s3 = mockClient(S3Client);
 const store = new S3ObjectStore({ client: new S3Client({ region: 'us-east-1' }), bucket: 'bucket' });
 
 beforeEach(() => s3.reset());
 
-function s3Error(name: string, status: number): S3ServiceException {
-  return new S3ServiceException({
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: status },
-    message: name,
-  });
-}
-
 const notFoundKey = () => new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'no such key' });
-const conflict = () => s3Error('ConditionalRequestConflict', 409);
-const preconditionFailed = () => s3Error('PreconditionFailed', 412);
+const conflict = () => makeS3Error('ConditionalRequestConflict', 409);
+const preconditionFailed = () => makeS3Error('PreconditionFailed', 412);
 
 function body(text: string): GetObjectCommandOutput['Body'] {
   // Only the method the store calls; the SDK's stream mixin is not needed to test the mapping.
@@ -87,7 +78,7 @@ describe('S3ObjectStore.putIfAbsent', () => {
     ['AccessDenied', 403],
     ['InternalError', 500],
   ])('other errors propagate (%s)', async (name, status) => {
-    s3.on(PutObjectCommand).rejects(s3Error(name, status));
+    s3.on(PutObjectCommand).rejects(makeS3Error(name, status));
     await expect(store.putIfAbsent('k', Buffer.from('x'))).rejects.toThrow(name);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
@@ -103,7 +94,7 @@ describe('S3ObjectStore.get and exists', () => {
 
   it.each([
     ['NoSuchKey', notFoundKey],
-    ['a bare 404', () => s3Error('UnknownError', 404)],
+    ['a bare 404', () => makeS3Error('UnknownError', 404)],
   ])('get of a missing key (%s) → null', async (_case, error) => {
     s3.on(GetObjectCommand).rejects(error());
     expect(await store.get('k')).toBeNull();
@@ -111,7 +102,7 @@ describe('S3ObjectStore.get and exists', () => {
 
   it.each([
     ['NoSuchBucket', () => new NoSuchBucket({ $metadata: { httpStatusCode: 404 }, message: 'NoSuchBucket' })],
-    ['AccessDenied', () => s3Error('AccessDenied', 403)],
+    ['AccessDenied', () => makeS3Error('AccessDenied', 403)],
   ])('get propagates %s', async (name, error) => {
     s3.on(GetObjectCommand).rejects(error());
     await expect(store.get('k')).rejects.toThrow(name);
@@ -125,14 +116,14 @@ describe('S3ObjectStore.get and exists', () => {
         s3.on(HeadObjectCommand).rejects(new NotFound({ $metadata: { httpStatusCode: 404 }, message: '' })),
       false,
     ],
-    ['a bare 404', () => s3.on(HeadObjectCommand).rejects(s3Error('Unknown', 404)), false],
+    ['a bare 404', () => s3.on(HeadObjectCommand).rejects(makeS3Error('Unknown', 404)), false],
   ])('exists with %s → %s', async (_case, arrange, expected) => {
     arrange();
     expect(await store.exists('k')).toBe(expected);
   });
 
   it('exists propagates other errors', async () => {
-    s3.on(HeadObjectCommand).rejects(s3Error('Forbidden', 403));
+    s3.on(HeadObjectCommand).rejects(makeS3Error('Forbidden', 403));
     await expect(store.exists('k')).rejects.toThrow('Forbidden');
   });
 });
