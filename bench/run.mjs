@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { costTable, productDefaults } from './cost-model.mjs';
 import { AIOHTTP, aiohttpVersions } from './lib/aiohttp.mjs';
+import { bundleBench, bundlePath } from './lib/bundle.mjs';
 import { lastJson, measure, median } from './lib/measure.mjs';
 import { fmt, printMatrix, printRunLength, printTargets, table } from './lib/print.mjs';
 
@@ -62,7 +63,6 @@ const CLI = values.cli;
  * Where bench/NAME.ts is bundled: inside the repository (bench/.build is ignored), so
  * its imports find node_modules.
  */
-const bundlePath = (name) => join(ROOT, 'bench/.build', `${name}.mjs`);
 const WRK = '/usr/bin/wrk';
 
 /** Target hosts: 127.0.0.1 … 127.0.0.HOSTS, one port. */
@@ -380,23 +380,6 @@ async function runLength(dir, server, first) {
       return { name: c.name, shortCpu, longCpu, perUrlUs, fixedSec: shortCpu - (perUrlUs * short) / 1e6 };
     }),
   };
-}
-
-/** Bundles bench/NAME.ts into bench/.build/NAME.mjs and returns its path. */
-async function bundleBench(name) {
-  const outfile = bundlePath(name);
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(ROOT, `bench/${name}.ts`)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return outfile;
 }
 
 async function dispatcher(dir) {

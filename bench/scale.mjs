@@ -2,11 +2,10 @@
 // (bench/scale.ts) with a model of AWS. It bundles bench/scale.ts with esbuild into
 // bench/.build/scale.mjs (inside the repository, so its imports find node_modules) and runs it
 // with the cost model of bench/cost-model.mjs and bench/lib/print.mjs's tables. See docs/scale.md.
-import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import * as cost from './cost-model.mjs';
+import { bundleBench } from './lib/bundle.mjs';
 import { fmt, table } from './lib/print.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -32,16 +31,6 @@ const options = {
   cpuUs: positive('cpu-us', values['cpu-us']),
   json: values.json,
 };
-const outfile = join(ROOT, 'bench/.build/scale.mjs');
-await build({
-  entryPoints: [join(ROOT, 'bench/scale.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  packages: 'external',
-  logLevel: 'warning',
-});
+const outfile = await bundleBench('scale');
 const { runScaleBench } = await import(pathToFileURL(outfile).href);
 await runScaleBench(options, cost, { fmt, table });
