@@ -4,8 +4,9 @@
  * before anything is fetched or written.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { makeDirectory } from '../adapters/make-directory.js';
 import { FanoutError } from '../core/errors.js';
 import { openInput } from '../core/input/open-input.js';
 
@@ -30,7 +31,7 @@ export async function digestInput(pathOrDash: string, spoolPath: string): Promis
   }
   let spool: Awaited<ReturnType<typeof open>>;
   try {
-    await mkdir(dirname(spoolPath), { recursive: true });
+    await makeDirectory(dirname(spoolPath));
     spool = await open(spoolPath, 'w');
   } catch (err) {
     const reason = (err as Error).message.split(',')[0];

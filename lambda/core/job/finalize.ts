@@ -169,7 +169,7 @@ export async function finalizeStep(
     'application/x-ndjson',
   );
   // A cancelled job still gets every result (the rest as CANCELLED); its status says it was cancelled.
-  const cancelled = (await deps.jobs.get(jobId))?.cancelRequested === true;
+  const cancelled = await deps.jobs.isCancelRequested(jobId);
   const finishedAt = new Date();
   const timing = options.timing;
   const result = summary.toSummary({

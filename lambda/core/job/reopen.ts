@@ -28,8 +28,9 @@ const { CANCELLED } = FETCH_ERROR_CODES;
  * written before its part is removed.
  */
 export async function reopenJob(store: ObjectStore, jobId: string): Promise<Reopened> {
-  const last = await store.get(jobKeys.summary(jobId));
-  const earlierRunsMs = last ? ((JSON.parse(last.toString('utf8')) as Partial<JobSummary>).wallMs ?? 0) : 0;
+  const data = await store.get(jobKeys.summary(jobId));
+  const last = data ? (JSON.parse(data.toString('utf8')) as Partial<JobSummary>) : null;
+  const earlierRunsMs = last?.wallMs ?? 0;
   await store.delete(jobKeys.success(jobId));
   // The fan-in's checkpoint too: it describes the parts before this reopen.
   for (const key of [
@@ -42,6 +43,9 @@ export async function reopenJob(store: ObjectStore, jobId: string): Promise<Reop
     await store.delete(key(jobId));
   }
   const reopened: Reopened = { earlierRunsMs, chunks: 0, cancelled: 0 };
+  // A finalized run that cancelled nothing left no part to reopen: no need to read them all.
+  // Without a summary (a run that quit before finalizing), any part may hold CANCELLED records.
+  if (last && last.urls?.cancelled === 0) return reopened;
   for (const key of await store.list(`${jobKeys.prefix(jobId)}parts/`)) {
     const chunkId = PART.exec(key)?.[1];
     const data = chunkId === undefined ? null : await store.get(key);
