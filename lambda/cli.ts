@@ -26,7 +26,14 @@ if (Number(running.split('.')[0]) < REQUIRED_NODE_MAJOR) {
   nodeModule.enableCompileCache();
   import('./cli/main.js')
     .then(({ main }) => main(process.argv))
-    .then((code) => {
-      process.exitCode = code;
-    });
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      // The CLI could not load (a package missing from node_modules): not "some URLs failed".
+      (err) => {
+        process.stderr.write(`fanout: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exitCode = EXIT.FAILED;
+      },
+    );
 }

@@ -14,9 +14,8 @@ export function exitCodeOf(view: Pick<JobView, 'status'>): ExitCode {
   switch (view.status) {
     case 'succeeded':
     case 'completed_with_errors':
-      return getExitCode({ kind: 'finished', status: view.status, interrupted: false });
     case 'cancelled':
-      return EXIT.INTERRUPTED;
+      return getExitCode({ kind: 'finished', status: view.status, interrupted: false });
     case 'failed':
       return EXIT.FAILED;
     default:
