@@ -1,3 +1,4 @@
+import { counterShardOf } from '../../lambda/adapters/aws/dynamo-job-store.js';
 import { backoffDelay } from '../../lambda/core/fetch/retry-policy.js';
 import {
   type ChunkCounts,
@@ -53,7 +54,7 @@ export class ModelledDynamoError extends Error {
  * fanout's DynamoDB job table in memory, on the model's clock. With `shards: 1` it is today's
  * design (lambda/adapters/aws/dynamo-job-store.ts): counting a chunk is one TransactWriteItems
  * of the chunk's marker and the job item, then a consistent read of the job item. With
- * `shards: N` the counts live on N counter items (a chunk's by the hash of its id) and progress
+ * `shards: N` the counts live on N counter items (a chunk's by its sequence number, as DynamoJobStore's counterShardOf) and progress
  * is their sum (one BatchGetItem). Each item is limited to its partition's 1,000 WCU and 3,000
  * RCU a second; a transaction writes 2 WCU per item and holds its items for its duration, so a
  * write to an item under a transaction is refused (TransactionConflict) and retried with the
@@ -143,7 +144,7 @@ export class ModelledJobStore implements JobStore {
 
   async markChunkDone(jobId: string, chunkId: string, urls?: ChunkCounts): Promise<Progress> {
     const job = this.entry(jobId);
-    const shard = this.shards === 1 ? 0 : shardOf(chunkId, this.shards);
+    const shard = this.shards === 1 ? 0 : counterShardOf(chunkId, this.shards);
     await this.transact([`chunk#${jobId}#${chunkId}`, counterKey(jobId, shard, this.shards)]);
     // The marker's attribute_not_exists(pk): a chunk counted before changes nothing.
     if (!job.done.has(chunkId)) {
@@ -346,15 +347,5 @@ const jobKey = (jobId: string) => `job#${jobId}`;
 
 /** The item a shard's counts live on: the job item itself when there is one shard. */
 function counterKey(jobId: string, shard: number, shards: number): string {
-  return shards === 1 ? jobKey(jobId) : `job#${jobId}#count#${shard}`;
-}
-
-/** A chunk's counter shard: FNV-1a of its id. */
-export function shardOf(chunkId: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < chunkId.length; i += 1) {
-    h ^= chunkId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
+  return shards === 1 ? jobKey(jobId) : `job#${jobId}#shard#${shard}`;
 }

@@ -175,39 +175,6 @@ export const JOB_TABLE = {
   counterShards: 32,
 } as const;
 
-/** DynamoDB's write throughput per partition, so per item: 1,000 WCU/s (AWS, "Best practices for designing and using partition keys effectively"). */
-export const DYNAMODB_ITEM_WCU_PER_SECOND = 1_000;
-
-/** Write capacity units a transactional write of an item up to 1 KB consumes: twice a plain write. */
-export const TRANSACT_WRITE_UNITS = 2;
-
-/** The busiest job-table item while `workers` workers each finish a chunk every `chunkSeconds`. */
-export interface ItemWriteRate {
-  /** Chunk-count transactions a second on one counter shard. */
-  transactionsPerSecond: number;
-  /** Write capacity units a second those consume (to compare with {@link DYNAMODB_ITEM_WCU_PER_SECOND}). */
-  writeUnitsPerSecond: number;
-}
-
-/**
- * The per-item write rate of chunk counting: completions (`workers / chunkSeconds` a second)
- * spread evenly over `shards` counter items, each a transactional write. The job item itself
- * takes a handful of writes per job, whatever its size.
- */
-export function perItemWritesPerSecond(
-  workers: number,
-  chunkSeconds: number,
-  shards: number = JOB_TABLE.counterShards,
-): ItemWriteRate {
-  if (!(workers > 0 && chunkSeconds > 0 && Number.isInteger(shards) && shards >= 1)) {
-    throw new RangeError(
-      `perItemWritesPerSecond: workers (${workers}) and chunkSeconds (${chunkSeconds}) must be positive, shards (${shards}) a positive integer`,
-    );
-  }
-  const transactionsPerSecond = workers / chunkSeconds / shards;
-  return { transactionsPerSecond, writeUnitsPerSecond: transactionsPerSecond * TRANSACT_WRITE_UNITS };
-}
-
 /**
  * The object tag the bucket's lifecycle rules expire by (a prefix cannot: the job id sits in the
  * middle of the key); the handlers put it on what expires early. scratch: parts, checkpoints and

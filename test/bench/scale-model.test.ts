@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AWS_LATENCY_MS, AWS_LIMITS } from '../../bench/scale/aws-figures.js';
-import { ModelledJobStore, shardOf } from '../../bench/scale/modelled-job-store.js';
+import { ModelledJobStore } from '../../bench/scale/modelled-job-store.js';
 import { ModelledObjectStore } from '../../bench/scale/modelled-object-store.js';
 import { ModelledQueue, QueueLimitError } from '../../bench/scale/modelled-queue.js';
 import { TokenBucket, VirtualClock } from '../../bench/scale/virtual-clock.js';
+import { counterShardOf } from '../../lambda/adapters/aws/dynamo-job-store.js';
 import { resolveOptions } from '../../lambda/core/options.js';
 import type { ChunkMessage } from '../../lambda/core/ports.js';
 
@@ -99,7 +100,9 @@ describe('ModelledJobStore', () => {
     const clock = new VirtualClock();
     const jobs = new ModelledJobStore(clock, { shards: 16 });
     const ids = ['00000', '00001', '00002', '00003', '00004', '00005'];
-    const apart = ids.filter((id, i) => ids.findIndex((o) => shardOf(o, 16) === shardOf(id, 16)) === i);
+    const apart = ids.filter(
+      (id, i) => ids.findIndex((o) => counterShardOf(o, 16) === counterShardOf(id, 16)) === i,
+    );
     expect(apart.length).toBeGreaterThan(1);
     const progress = await clock.run(async () => {
       await jobs.create('j', new Date(0));

@@ -26,7 +26,7 @@ describe('the scale bench stages (real job code, modelled AWS)', () => {
     expect(sharded.conflicts / sharded.chunks).toBeLessThan(one.conflicts / one.chunks / 5);
     expect(sharded.completionsPerSecond).toBeGreaterThan(one.completionsPerSecond);
     expect(one.peakItem).toBe('job#scale-chunks');
-    expect(sharded.peakItem).toMatch(/^job#scale-chunks#count#/);
+    expect(sharded.peakItem).toMatch(/^job#scale-chunks#shard#/);
   });
 });
 

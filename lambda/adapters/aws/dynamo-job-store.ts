@@ -56,11 +56,11 @@ const chunkKey = (jobId: string, chunkId: string) => ({ pk: str(`job#${jobId}#ch
 const shardKeys = (jobId: string) => Array.from({ length: SHARDS }, (_, shard) => shardKey(jobId, shard));
 
 /** The counter shard of a chunk: its sequence number (chunk ids are `chunkIdAt(i)`) modulo the shard count. */
-export function counterShardOf(chunkId: string): number {
+export function counterShardOf(chunkId: string, shards: number = SHARDS): number {
   if (!/^\d{1,15}$/.test(chunkId)) {
     throw new Error(`chunk id "${chunkId}" is not a chunk sequence number (decimal digits)`);
   }
-  return Number(chunkId) % SHARDS;
+  return Number(chunkId) % shards;
 }
 
 /** How many of a job's `totalChunks` chunks (ids 0 … total-1) count on `shard`. */

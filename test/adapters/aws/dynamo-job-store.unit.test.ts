@@ -21,7 +21,7 @@ import {
 } from '../../../lambda/adapters/aws/dynamo-job-store.js';
 import { listJobs } from '../../../lambda/cli/remote/jobs-command.js';
 import type { Target } from '../../../lambda/cli/remote/target.js';
-import { JOB_TABLE, JOBS_BY_CREATED_INDEX, perItemWritesPerSecond } from '../../../lambda/core/contract.js';
+import { JOB_TABLE, JOBS_BY_CREATED_INDEX } from '../../../lambda/core/contract.js';
 
 const ddb = mockClient(DynamoDBClient);
 const jobs = new DynamoJobStore({ client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'jobs' });
@@ -286,24 +286,6 @@ describe('counterShardShare', () => {
       expect(counted).toEqual(shares);
     },
   );
-});
-
-describe('perItemWritesPerSecond', () => {
-  it("spreads 1,000 workers over the shards, under DynamoDB's 1,000 WCU/s per item", () => {
-    expect(perItemWritesPerSecond(1000, 1, 1)).toEqual({
-      transactionsPerSecond: 1000,
-      writeUnitsPerSecond: 2000,
-    });
-    const fastest = perItemWritesPerSecond(1000, 1);
-    expect(fastest.transactionsPerSecond).toBe(1000 / SHARDS);
-    expect(fastest.writeUnitsPerSecond).toBeLessThan(1000 / 10);
-    expect(perItemWritesPerSecond(1000, 60).writeUnitsPerSecond).toBeCloseTo((2 * 1000) / 60 / SHARDS);
-  });
-
-  it('refuses what is not a rate', () => {
-    expect(() => perItemWritesPerSecond(0, 1)).toThrow(/workers \(0\)/);
-    expect(() => perItemWritesPerSecond(10, 1, 1.5)).toThrow(/shards \(1.5\)/);
-  });
 });
 
 describe('DynamoJobStore.claimFinalize', () => {
