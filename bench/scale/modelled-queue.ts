@@ -103,13 +103,14 @@ export class ModelledQueue implements ChunkQueue {
     this.inFlight.delete(receiptHandle);
   }
 
-  /** ChangeMessageVisibility 0: the message is ready again at once. */
-  async releaseNow(receiptHandle: string): Promise<void> {
+  /** ChangeMessageVisibility: the message is ready again at once (0), or after `afterSeconds`. */
+  async release(receiptHandle: string, afterSeconds: number): Promise<void> {
     await this.clock.sleep(AWS_LATENCY_MS.sqsDelete);
     const message = this.inFlight.get(receiptHandle);
     if (!message) return;
     this.inFlight.delete(receiptHandle);
-    this.ready.push(message);
+    if (afterSeconds === 0) this.ready.push(message);
+    else void this.clock.sleep(afterSeconds * 1000).then(() => this.ready.push(message));
   }
 
   /** Messages waiting to be received. */

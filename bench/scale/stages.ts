@@ -223,7 +223,7 @@ export async function contentionStage(options: {
         }
       } catch {
         // A count that failed every retry: the message comes back after its visibility timeout.
-        await queue.releaseNow(received.receiptHandle);
+        await queue.release(received.receiptHandle, 0);
       }
     }
   };

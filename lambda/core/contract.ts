@@ -196,6 +196,14 @@ export const RUNTIME_DEFAULTS = {
   metricsNamespace: 'Fanout',
   /** The least log level written. */
   logLevel: 'info',
+  /**
+   * A chunk whose AWS calls still fail after the SDK's retries (throttling, 5xx) comes back
+   * after this long, doubled per receive (s): a backoff, not at once, so an outage does not
+   * spend the chunk's maxReceiveCount deliveries in seconds, nor the visibility timeout.
+   */
+  awsFailureBackoffSeconds: 30,
+  /** The longest such backoff (s). */
+  awsFailureBackoffMaxSeconds: 480,
 } as const;
 
 const DAY_SECONDS = 86_400;

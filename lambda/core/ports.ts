@@ -58,10 +58,11 @@ export interface ChunkQueue {
   /** Enqueues messages; resolves once every one is accepted (locally: waits for room). */
   send(messages: readonly ChunkMessage[]): Promise<void>;
   /**
-   * Makes a received message visible again at once, for a message left unfinished on
-   * purpose (a worker out of time), instead of after the visibility timeout.
+   * Makes a received message visible again after `afterSeconds` (0: at once) instead of
+   * after the visibility timeout: for a message left unfinished on purpose (a worker out of
+   * time), or one whose AWS calls kept failing after the SDK's retries (then with a backoff).
    */
-  releaseNow?(receiptHandle: string): Promise<void>;
+  release?(receiptHandle: string, afterSeconds: number): Promise<void>;
 }
 
 export const JOB_STATUSES = [

@@ -1,6 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isTransientAwsError } from '../adapters/aws/retry.js';
 import { parseChunkMessage } from '../adapters/aws/sqs-chunk-queue.js';
+import { RUNTIME_DEFAULTS } from '../core/contract.js';
 import { FetchEngine } from '../core/fetch/engine.js';
 import { jobKeys } from '../core/job/keys.js';
 import { ChunkDeadlineError, processChunk } from '../core/job/process-chunk.js';
@@ -67,9 +68,16 @@ async function handleRecord(services: Services, record: SQSRecord, deadline: Abo
 }
 
 /** Makes a message left for later visible again at once; on failure it just waits out its timeout. */
-async function releaseNow(services: Services, record: SQSRecord): Promise<void> {
+/** How long a chunk whose AWS calls kept failing waits before its next delivery (s). */
+function awsFailureBackoff(record: SQSRecord): number {
+  const receives = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  const { awsFailureBackoffSeconds: base, awsFailureBackoffMaxSeconds: max } = RUNTIME_DEFAULTS;
+  return Math.min(max, base * 2 ** (receives - 1));
+}
+
+async function release(services: Services, record: SQSRecord, afterSeconds: number): Promise<void> {
   try {
-    await services.queue.releaseNow?.(record.receiptHandle);
+    await services.queue.release?.(record.receiptHandle, afterSeconds);
   } catch (err) {
     log('warn', 'could not release a message early', {
       messageId: record.messageId,
@@ -95,7 +103,7 @@ export function makeWorkerHandler(services: () => Services) {
       const remaining = stopAt - Date.now();
       if (remaining <= 0) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
-        await releaseNow(s, record);
+        await release(s, record, 0);
         continue;
       }
       try {
@@ -106,9 +114,11 @@ export function makeWorkerHandler(services: () => Services) {
           error: errorMessage(err),
         });
         batchItemFailures.push({ itemIdentifier: record.messageId });
-        // Out of time, or AWS failing for a while (the SDK has retried already), not broken:
-        // another worker may go on at once (from the checkpoint) rather than after the visibility timeout.
-        if (err instanceof ChunkDeadlineError || isTransientAwsError(err)) await releaseNow(s, record);
+        // Out of time, not broken: another worker may go on at once (from the checkpoint) rather
+        // than after the visibility timeout. AWS failing for a while (the SDK has retried already):
+        // again after a backoff that grows with each receive.
+        if (err instanceof ChunkDeadlineError) await release(s, record, 0);
+        else if (isTransientAwsError(err)) await release(s, record, awsFailureBackoff(record));
       }
     }
     return { batchItemFailures };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_DEFAULTS } from '../../lambda/core/contract.js';
 import { decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
 import { jobKeys } from '../../lambda/core/job/keys.js';
 import { resolveOptions } from '../../lambda/core/options.js';
@@ -96,7 +97,7 @@ describe('worker handler', () => {
     expect((await s.jobs.get('j'))?.chunksDone).toBe(1);
   });
 
-  it('AWS still failing after the SDK retried (an HTML 5xx): failed and released at once; a 4xx waits', async () => {
+  it('AWS still failing after the SDK retried (an HTML 5xx): failed and released after a backoff; a 4xx waits', async () => {
     const s = services();
     const [message] = await prepare(s, [['/ok']]);
     const failWith = (status: number) => {
@@ -111,12 +112,23 @@ describe('worker handler', () => {
     const response = await makeWorkerHandler(() => s)({ Records: [record] }, context(60_000));
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'busy' }]);
     expect(s.released).toEqual(['rh-busy']);
+    const base = RUNTIME_DEFAULTS.awsFailureBackoffSeconds;
+    expect(s.releaseDelays).toEqual([base]);
+    // Each further receive doubles the wait, up to its maximum.
+    const again = makeSqsRecord(JSON.stringify(message), 'busy');
+    again.attributes.ApproximateReceiveCount = '3';
+    await makeWorkerHandler(() => s)({ Records: [again] }, context(60_000));
+    expect(s.releaseDelays).toEqual([base, base * 4]);
+    again.attributes.ApproximateReceiveCount = '9';
+    await makeWorkerHandler(() => s)({ Records: [again] }, context(60_000));
+    expect(s.releaseDelays).toEqual([base, base * 4, RUNTIME_DEFAULTS.awsFailureBackoffMaxSeconds]);
     failWith(400);
     await makeWorkerHandler(() => s)(
       { Records: [makeSqsRecord(JSON.stringify(message), 'bad')] },
       context(60_000),
     );
-    expect(s.released).toEqual(['rh-busy']);
+    // A 4xx is not released: it waits out the visibility timeout.
+    expect(s.released).toEqual(['rh-busy', 'rh-busy', 'rh-busy']);
   });
 
   it('near the deadline: the chunk in progress checkpoints and fails, later records are returned untouched', async () => {
@@ -130,6 +142,7 @@ describe('worker handler', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'slow' }, { itemIdentifier: 'later' }]);
     // Both are made visible again at once: they wait for time, not for the visibility timeout.
     expect(s.released).toEqual(['rh-slow', 'rh-later']);
+    expect(s.releaseDelays).toEqual([0, 0]);
     expect(await s.store.exists(jobKeys.checkpoint('j', '00000000'))).toBe(true);
     expect((await s.jobs.get('j'))?.chunksDone).toBe(0);
 

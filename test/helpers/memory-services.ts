@@ -19,8 +19,10 @@ export interface MemoryServices extends Services {
   finalizes: string[];
   /** Completion events announced. */
   announced: JobSummary[];
-  /** Receipt handles of messages made visible again at once. */
+  /** Receipt handles of messages made visible again before their visibility timeout. */
   released: string[];
+  /** After how long each of those comes back (s), in the same order. */
+  releaseDelays: number[];
 }
 
 /**
@@ -34,6 +36,7 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
   const announced: JobSummary[] = [];
   const finalizes: string[] = [];
   const released: string[] = [];
+  const releaseDelays: number[] = [];
   return {
     config: readConfig({
       FANOUT_BUCKET: 'b',
@@ -48,8 +51,9 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
       send: async (messages) => {
         sent.push(...messages);
       },
-      releaseNow: async (receiptHandle) => {
+      release: async (receiptHandle, afterSeconds) => {
         released.push(receiptHandle);
+        releaseDelays.push(afterSeconds);
       },
     },
     openSource: async (url, start = {}) => {
@@ -83,5 +87,6 @@ export function memoryServices(env: NodeJS.ProcessEnv = {}): MemoryServices {
     finalizes,
     announced,
     released,
+    releaseDelays,
   };
 }

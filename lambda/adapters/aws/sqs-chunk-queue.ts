@@ -71,13 +71,13 @@ export class SqsChunkQueue implements ChunkQueue {
     }
   }
 
-  /** Sets the message's visibility timeout to 0, so the next receive may take it. */
-  async releaseNow(receiptHandle: string): Promise<void> {
+  /** Sets the message's visibility timeout to `afterSeconds`, so a receive may take it then. */
+  async release(receiptHandle: string, afterSeconds: number): Promise<void> {
     await this.client.send(
       new ChangeMessageVisibilityCommand({
         QueueUrl: this.queueUrl,
         ReceiptHandle: receiptHandle,
-        VisibilityTimeout: 0,
+        VisibilityTimeout: afterSeconds,
       }),
     );
   }
