@@ -35,7 +35,7 @@ export interface JobOptionRow<T, D extends Deployed = Deployed> {
   readonly default: NoInfer<T>;
   /** Its flag, as commander spells it (`-c, --concurrency <n>`); none when only the API and the construct set it. */
   readonly flag?: string;
-  /** What it does, in a few words: the flag's help and the README's table. */
+  /** What it does, in a few words: the flag's help. */
   readonly doc: string;
   readonly deployed: D;
   /**

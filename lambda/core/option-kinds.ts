@@ -30,8 +30,6 @@ export interface OptionKind<T> {
   readonly choices?: readonly string[];
   /** A switch: the flag takes no value and turns the option on. */
   readonly switch?: boolean;
-  /** Each use of the flag adds one more value. */
-  readonly repeatable?: boolean;
 }
 
 /** A kind of whole numbers in a range, read from text by `read`, shown by `show`, with a unit in messages. */
@@ -159,7 +157,7 @@ export function line(maxLength: number): OptionKind<string> {
 /** Address ranges exempt from the private-address block, like `127.0.0.0/8`; the flag repeats. */
 export function cidrs(): OptionKind<string[]> {
   return {
-    repeatable: true,
+    // Each use of the flag adds one more value.
     parse: (text, _name, previous = []) => [...previous, text],
     check(value) {
       if (!Array.isArray(value) || value.some((c) => typeof c !== 'string')) {
