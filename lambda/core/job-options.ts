@@ -9,7 +9,7 @@
  * A row's key is the option's name everywhere but the CLI: the API's `options.<name>`, the
  * construct's prop or `jobDefaults.<name>`, a key of the job-defaults and job-maxima variables.
  */
-import { cidrs, count, duration, line, type OptionKind, oneOf, size, toggle } from './option-kinds.js';
+import { cidrs, count, duration, line, type OptionKind, oneOf, rate, size, toggle } from './option-kinds.js';
 
 /** How a response body is kept in the result record. */
 export const BODY_MODES = ['none', 'hash', 'inline', 'store'] as const;
@@ -18,6 +18,10 @@ export type BodyMode = (typeof BODY_MODES)[number];
 /** HTTP methods a job may use. GET fetches bodies; HEAD checks links cheaply. */
 export const METHODS = ['GET', 'HEAD'] as const;
 export type Method = (typeof METHODS)[number];
+
+/** Whether a job obeys robots.txt (RFC 9309). */
+export const ROBOTS_MODES = ['obey', 'ignore'] as const;
+export type RobotsMode = (typeof ROBOTS_MODES)[number];
 
 /** Polite crawlers name themselves; set userAgent to include a contact for your job. */
 export const DEFAULT_USER_AGENT = 'fanout/0.1';
@@ -66,15 +70,37 @@ export const JOB_OPTIONS = {
     deployed: 'prop',
     deploymentMax: 512,
   }),
-  /** Requests in flight at once to one host name, per worker process; at most `concurrency`. */
+  /**
+   * Requests in flight at once to one host name, across every worker of the job; at most
+   * `concurrency`. Each host belongs to one worker at a time (docs/architecture.md, "Politeness").
+   */
   perHost: row({
     kind: count(1, 900),
     default: 8,
     flag: '--per-host <n>',
-    doc: 'requests in flight per host name',
+    doc: 'requests in flight per host name, across all workers',
     deployed: 'prop',
     deploymentMax: 64,
     atMost: 'concurrency',
+  }),
+  /**
+   * Requests per second to one host name, across every worker of the job; 0: no limit but
+   * what robots.txt's Crawl-delay asks for.
+   */
+  hostRate: row({
+    kind: rate(0, 1000),
+    default: 0,
+    flag: '--host-rate <n>',
+    doc: 'requests per second per host name, across all workers (0: no limit)',
+    deployed: 'jobDefaults',
+  }),
+  /** Obey robots.txt (RFC 9309): a disallowed URL gets ROBOTS_DISALLOWED and is not fetched. */
+  robots: row({
+    kind: oneOf(ROBOTS_MODES),
+    default: 'obey',
+    flag: '--robots <mode>',
+    doc: 'obey or ignore robots.txt',
+    deployed: 'jobDefaults',
   }),
   /** Total time budget for one URL, all attempts and redirects included (ms). */
   timeoutMs: row({

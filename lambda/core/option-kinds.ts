@@ -116,6 +116,33 @@ export const size = (min: number, max: number) =>
     return String(bytes);
   });
 
+/** Reads a rate: `5`, `0.5` (up to three decimals). */
+export const RATE_TEXT = {
+  read: (text: string) => (/^\d+(?:\.\d{1,3})?$/.test(text) ? Number(text) : undefined),
+  expected: 'a number like 5 or 0.5',
+};
+
+/** Requests per second, up to three decimals; 0 means no limit. */
+export function rate(min: number, max: number): OptionKind<number> {
+  const range = { min, max };
+  return {
+    range,
+    parse(input, name) {
+      const value = RATE_TEXT.read(input.trim());
+      if (value === undefined)
+        throw new InvalidOptionError(name, `expected ${RATE_TEXT.expected}, got "${input}"`);
+      return value;
+    },
+    check(value, { min: low, max: high } = range) {
+      if (typeof value === 'number' && Number.isFinite(value) && value >= low && value <= high) {
+        if (Math.round(value * 1000) === value * 1000) return;
+      }
+      return `must be a number from ${low} to ${high} per second with at most three decimals (0: no limit), got ${JSON.stringify(value)}`;
+    },
+    show: (value) => (value === 0 ? 'none' : `${value}/s`),
+  };
+}
+
 /** One of a few words. */
 export function oneOf<const W extends string>(words: readonly W[]): OptionKind<W> {
   return {
