@@ -204,6 +204,11 @@ export const RUNTIME_DEFAULTS = {
   awsFailureBackoffSeconds: 30,
   /** The longest such backoff (s). */
   awsFailureBackoffMaxSeconds: 480,
+  /**
+   * The longest Crawl-delay of a robots.txt that fanout honours (s): a longer one is cut to
+   * this, so one host's robots.txt cannot hold a chunk past its worker's time.
+   */
+  maxCrawlDelaySeconds: 30,
 } as const;
 
 const DAY_SECONDS = 86_400;

@@ -3,6 +3,7 @@ import { isTransientAwsError } from '../adapters/aws/retry.js';
 import { parseChunkMessage } from '../adapters/aws/sqs-chunk-queue.js';
 import { RUNTIME_DEFAULTS } from '../core/contract.js';
 import { FetchEngine } from '../core/fetch/engine.js';
+import { objectRobotsStore } from '../core/fetch/robots-gate.js';
 import { jobKeys } from '../core/job/keys.js';
 import { ChunkDeadlineError, processChunk } from '../core/job/process-chunk.js';
 import type { JobOptions } from '../core/job-options.js';
@@ -13,19 +14,22 @@ import { awsServices, once, type Services } from './services.js';
 
 /**
  * One engine (one keep-alive agent) per distinct set of job options, for the life of the
- * process; with body mode 'store' also per job, since stored bodies go under the job.
+ * process; with body mode 'store' or robots 'obey' also per job, since stored bodies and
+ * robots.txt verdicts go under the job.
  */
 const engines = new Map<string, FetchEngine>();
 
 function engineFor(services: Services, jobId: string, options: JobOptions): FetchEngine {
   const stores = options.body === 'store';
-  const key = `${stores ? jobId : ''}|${JSON.stringify(options)}`;
+  const perJob = stores || options.robots === 'obey';
+  const key = `${perJob ? jobId : ''}|${JSON.stringify(options)}`;
   let engine = engines.get(key);
   if (!engine) {
     const storeBody = async (sha256: string, body: Buffer) => {
       await services.store.putIfAbsent(jobKeys.body(jobId, sha256), body);
     };
-    engine = new FetchEngine({ options, ...(stores && { storeBody }) });
+    const robotsStore = objectRobotsStore(services.store, jobId);
+    engine = new FetchEngine({ options, robotsStore, ...(stores && { storeBody }) });
     engines.set(key, engine);
   }
   return engine;

@@ -2,6 +2,7 @@ import { MemoryChunkQueue } from '../adapters/memory-chunk-queue.js';
 import { MemoryJobStore } from '../adapters/memory-job-store.js';
 import type { Resolver } from '../core/address/guarded-lookup.js';
 import { FetchEngine } from '../core/fetch/engine.js';
+import { objectRobotsStore } from '../core/fetch/robots-gate.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { dispatchJob } from '../core/job/dispatch.js';
 import { type FinalizeTiming, finalizeJob } from '../core/job/finalize.js';
@@ -101,6 +102,7 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
     options,
     storeBody,
     onRecord: countRecord,
+    robotsStore: objectRobotsStore(store, job.jobId),
     ...(job.resolver && { resolver: job.resolver }),
   });
   let finalized: Promise<JobSummary> | null = null;

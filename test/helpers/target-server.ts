@@ -7,6 +7,11 @@ export type Route = (req: IncomingMessage, res: ServerResponse, server: TargetSe
 export class TargetServer {
   readonly requests: Array<{ path: string; host: string; at: number; headers: IncomingMessage['headers'] }> =
     [];
+  /**
+   * Requests for /robots.txt, kept apart from `requests` and the in-flight counts so those
+   * count what a test sent. Answered 404 (allow all) unless a route names /robots.txt.
+   */
+  readonly robotsRequests: Array<{ host: string; at: number; headers: IncomingMessage['headers'] }> = [];
   /** Requests being answered right now, and the most seen at once: overall and per Host header. */
   inFlight = 0;
   maxInFlight = 0;
@@ -55,6 +60,13 @@ export class TargetServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (url.pathname === '/robots.txt') {
+      this.robotsRequests.push({ host, at: Date.now(), headers: req.headers });
+      const robots = this.routes['/robots.txt'];
+      if (robots) Promise.resolve(robots(req, res, this)).catch(() => res.destroy());
+      else res.writeHead(404).end('no robots.txt');
+      return;
+    }
     this.requests.push({ path: url.pathname, host, at: Date.now(), headers: req.headers });
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);

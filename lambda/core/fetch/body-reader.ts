@@ -20,6 +20,16 @@ export interface BodyLimits {
   mode: BodyMode;
   maxBodyBytes: number;
   inlineMaxBytes: number;
+  /** Past maxBodyBytes, the body ends (BodyCutError with what was read) instead of failing: robots.txt. */
+  cut?: boolean;
+}
+
+/** A body ended at its cap on purpose (BodyLimits.cut): the outcome holds what was read. */
+export class BodyCutError extends Error {
+  constructor(readonly outcome: BodyOutcome) {
+    super('body cut at its cap');
+    this.name = 'BodyCutError';
+  }
 }
 
 /** Controls the flow of wire bytes: held back while a decoder catches up, stopped on a failure. */
@@ -119,7 +129,8 @@ export class BodyReader {
     private readonly flow: BodyFlow,
   ) {
     const declared = Number(headers['content-length']);
-    if (declared > limits.maxBodyBytes) throw new BodyTooLargeError(limits.maxBodyBytes, declared, true);
+    if (declared > limits.maxBodyBytes && !limits.cut)
+      throw new BodyTooLargeError(limits.maxBodyBytes, declared, true);
     this.keepCap =
       limits.mode === 'store' ? limits.maxBodyBytes : limits.mode === 'inline' ? limits.inlineMaxBytes : 0;
     this.decoders = decodersFor(headers['content-encoding']);
@@ -134,7 +145,7 @@ export class BodyReader {
       this.consume(chunk);
       return;
     }
-    if (this.wireBytes > this.limits.maxBodyBytes) throw this.tooLarge();
+    if (this.wireBytes > this.limits.maxBodyBytes) throw this.overCap();
     if (this.failure) throw this.failure;
     if (!first.write(chunk) && !this.draining) {
       this.draining = true;
@@ -184,7 +195,10 @@ export class BodyReader {
   private consume(chunk: Buffer): void {
     this.bytes += chunk.length;
     const max = this.limits.maxBodyBytes;
-    if (this.bytes > max || this.wireBytes > max) throw this.tooLarge();
+    if (this.bytes > max || this.wireBytes > max) {
+      if (this.limits.cut) this.keepPart(chunk);
+      throw this.overCap();
+    }
     if (this.limits.mode !== 'none') {
       if (this.hash) this.hash.update(chunk);
       else if (this.first === null) this.first = chunk;
@@ -193,6 +207,10 @@ export class BodyReader {
         this.first = null;
       }
     }
+    this.keepPart(chunk);
+  }
+
+  private keepPart(chunk: Buffer): void {
     if (this.kept < this.keepCap) {
       const part =
         chunk.length <= this.keepCap - this.kept ? chunk : chunk.subarray(0, this.keepCap - this.kept);
@@ -200,6 +218,11 @@ export class BodyReader {
       this.keep.push(part);
       this.kept += part.length;
     }
+  }
+
+  /** Past the cap: the cut body's outcome, or BODY_TOO_LARGE. */
+  private overCap(): Error {
+    return this.limits.cut ? new BodyCutError(this.outcome()) : this.tooLarge();
   }
 
   private tooLarge(): BodyTooLargeError {
@@ -228,6 +251,10 @@ export class BodyReader {
     const done = this.done;
     this.done = null;
     if (!done) return;
+    done(null, this.outcome());
+  }
+
+  private outcome(): BodyOutcome {
     const { mode } = this.limits;
     let sha256: string | null = null;
     if (mode !== 'none') {
@@ -238,7 +265,7 @@ export class BodyReader {
     if (mode === 'store') outcome.stored = Buffer.concat(this.keep ?? [], this.kept);
     if (mode === 'inline')
       outcome.inline = inlineBody(Buffer.concat(this.keep ?? [], this.kept), this.kept < this.bytes);
-    done(null, outcome);
+    return outcome;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { InputItem, ResultRecord } from '../record.js';
 import type { ConcurrencyLimiter, Release, SlotTicket, SlotWaiter } from './limiter.js';
+import type { RobotsTicket, RobotsWaiter } from './robots-gate.js';
 
 /** A first attempt's target and slot, taken before the fetch began. */
 export interface FirstAttempt {
@@ -12,6 +13,10 @@ export interface ItemFetcher {
   readonly limiter: ConcurrencyLimiter;
   /** The item's target when it may queue for a slot; null when it needs none (its fetch records why). */
   targetOf(item: InputItem, signal: AbortSignal | undefined): URL | null;
+  /** Whether robots.txt lets the target be fetched (false: its fetch records why); null while not known yet. */
+  robotsAllows(url: URL): boolean | null;
+  /** Calls `waiter.known()` once robots.txt of the target's origin is known. */
+  robotsWait(url: URL, waiter: RobotsWaiter): RobotsTicket;
   /** Fetches one item, never throwing; `first` is its first attempt's target and slot, when the scheduler got them. */
   fetchOne(item: InputItem, signal: AbortSignal | undefined, first?: FirstAttempt): Promise<ResultRecord>;
 }
@@ -44,6 +49,24 @@ class QueuedItem implements SlotWaiter {
   }
 }
 
+/**
+ * An item of a chunk waiting for its origin's robots.txt, before it queues for a slot:
+ * the robots.txt request needs a slot of that host too (with perHost 1, the only one).
+ */
+class RobotsWaitingItem implements RobotsWaiter {
+  ticket: RobotsTicket | null = null;
+
+  constructor(
+    private readonly chunk: ChunkRun,
+    readonly index: number,
+    readonly url: URL,
+  ) {}
+
+  known(): void {
+    this.chunk.robotsKnown(this);
+  }
+}
+
 /** One chunk: starts every item, queues those without a slot, gathers the records. */
 class ChunkRun {
   readonly promise: Promise<ResultRecord[]>;
@@ -52,6 +75,8 @@ class ChunkRun {
   private resolve!: (records: ResultRecord[]) => void;
   /** Items still waiting for their first slot. */
   private readonly waiting = new Set<QueuedItem>();
+  /** Items waiting for their origin's robots.txt. */
+  private readonly askingRobots = new Set<RobotsWaitingItem>();
   private readonly onAbort: (() => void) | undefined;
 
   constructor(
@@ -72,23 +97,43 @@ class ChunkRun {
       this.onAbort = () => this.cancelWaiting();
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    const { limiter } = fetcher;
     for (let index = 0; index < items.length; index += 1) {
       const item = items[index] as InputItem;
       const url = fetcher.targetOf(item, signal);
-      if (url === null) {
-        this.collect(index, fetcher.fetchOne(item, signal));
-        continue;
-      }
-      const release = limiter.tryAcquire(url.hostname);
-      if (release) {
-        this.collect(index, fetcher.fetchOne(item, signal, { url, release }));
-        continue;
-      }
-      const waiter = new QueuedItem(this, index, url);
-      this.waiting.add(waiter);
-      waiter.ticket = limiter.enqueue(url.hostname, waiter);
+      if (url === null) this.collect(index, fetcher.fetchOne(item, signal));
+      else this.admit(index, url);
     }
+  }
+
+  /** An item with a target: queued for a slot once robots.txt allows it. */
+  private admit(index: number, url: URL): void {
+    const allowed = this.fetcher.robotsAllows(url);
+    if (allowed === null) {
+      const asking = new RobotsWaitingItem(this, index, url);
+      this.askingRobots.add(asking);
+      asking.ticket = this.fetcher.robotsWait(url, asking);
+      return;
+    }
+    if (!allowed) {
+      this.collect(index, this.fetcher.fetchOne(this.items[index] as InputItem, this.signal));
+      return;
+    }
+    const release = this.fetcher.limiter.tryAcquire(url.hostname);
+    if (release) {
+      this.collect(
+        index,
+        this.fetcher.fetchOne(this.items[index] as InputItem, this.signal, { url, release }),
+      );
+      return;
+    }
+    const waiter = new QueuedItem(this, index, url);
+    this.waiting.add(waiter);
+    waiter.ticket = this.fetcher.limiter.enqueue(url.hostname, waiter);
+  }
+
+  robotsKnown(asking: RobotsWaitingItem): void {
+    if (!this.askingRobots.delete(asking)) return;
+    this.admit(asking.index, asking.url);
   }
 
   started(waiter: QueuedItem, release: Release): void {
@@ -107,8 +152,13 @@ class ChunkRun {
     });
   }
 
-  /** The job was cancelled: items still waiting for a slot end now, as CANCELLED. */
+  /** The job was cancelled: items still waiting for robots.txt or a slot end now, as CANCELLED. */
   private cancelWaiting(): void {
+    for (const asking of this.askingRobots) {
+      if (!asking.ticket?.cancel()) continue;
+      this.collect(asking.index, this.fetcher.fetchOne(this.items[asking.index] as InputItem, this.signal));
+    }
+    this.askingRobots.clear();
     for (const waiter of this.waiting) {
       if (!waiter.ticket?.cancel()) continue;
       this.collect(waiter.index, this.fetcher.fetchOne(this.items[waiter.index] as InputItem, this.signal));

@@ -11,6 +11,9 @@ import { ConcurrencyLimiter, type Release } from './limiter.js';
 import { OriginClients } from './origin-clients.js';
 import { nextHop, redirectLocation } from './redirect-policy.js';
 import { isRetryableStatus, RetryPolicy } from './retry-policy.js';
+import { productToken } from './robots.js';
+import { RobotsFetcher } from './robots-fetch.js';
+import { RobotsGate, type RobotsStore, type RobotsTicket, type RobotsWaiter } from './robots-gate.js';
 import { parseTarget } from './target-url.js';
 import { DeadlineList, RunsBySignal, UrlRun } from './url-run.js';
 
@@ -35,6 +38,7 @@ export type EngineOptions = Pick<
   | 'userAgent'
   | 'allowPrivate'
   | 'allow'
+  | 'robots'
 >;
 
 export interface EngineSettings {
@@ -47,6 +51,8 @@ export interface EngineSettings {
   random?: () => number;
   /** Called with each URL's record as soon as it is made (live progress, URL by URL). */
   onRecord?: (record: ResultRecord) => void;
+  /** The job's robots.txt verdicts, shared by its workers; without it the engine keeps its own. */
+  robotsStore?: RobotsStore;
 }
 
 /** What an attempt's response asked for, decided when its headers arrived. */
@@ -77,6 +83,8 @@ export class FetchEngine implements ItemFetcher {
   private readonly cancels = new RunsBySignal();
   private readonly tally: AbandonedTally = { abandoned: 0 };
   private readonly deadlines: DeadlineList;
+  /** robots.txt per origin; null with option robots 'ignore'. */
+  private readonly robots: RobotsGate | null;
 
   constructor(private readonly settings: EngineSettings) {
     this.options = settings.options;
@@ -99,6 +107,7 @@ export class FetchEngine implements ItemFetcher {
       maxBodyBytes: this.options.maxBodyBytes,
       inlineMaxBytes: this.options.inlineMaxBytes,
     };
+    this.robots = this.options.robots === 'ignore' ? null : this.robotsGate(settings.robotsStore);
   }
 
   /**
@@ -123,6 +132,23 @@ export class FetchEngine implements ItemFetcher {
     } catch {
       return null;
     }
+  }
+
+  /** Whether robots.txt lets `url` be fetched: null while its origin's robots.txt is not known (see robotsWait). */
+  robotsAllows(url: URL): boolean | null {
+    const rules = this.robots?.rulesFor(url);
+    if (rules === undefined) return true;
+    if (rules === null) return null;
+    try {
+      return rules.allows(url);
+    } catch {
+      return false; // fetchOne records why
+    }
+  }
+
+  /** Calls `waiter.known()` once robots.txt of `url`'s origin is known. */
+  robotsWait(url: URL, waiter: RobotsWaiter): RobotsTicket {
+    return (this.robots as RobotsGate).wait(url, waiter);
   }
 
   /** Fetches one item, for the chunk scheduler; `first` is its first attempt's target and slot, when it got them. */
@@ -166,6 +192,12 @@ export class FetchEngine implements ItemFetcher {
     let current = first?.url ?? parseTarget(input, 'INVALID_URL');
     let held = first?.release;
     for (;;) {
+      // The scheduler asked robots.txt before it took the held slot; other hops ask here.
+      if (!held && this.robots) {
+        this.checkLiteral(current);
+        const asking = this.obeyRobots(this.robots, current, run);
+        if (asking) await asking;
+      }
       record.attempts += 1;
       const plan: AttemptPlan = { redirect: null, retryDelayMs: null, statusFailure: null };
       let exchange: Exchange | undefined;
@@ -216,6 +248,47 @@ export class FetchEngine implements ItemFetcher {
       if (plan.statusFailure !== null) record.error = { code: 'HTTP_STATUS', message: plan.statusFailure };
       return;
     }
+  }
+
+  /** Throws ROBOTS_DISALLOWED when robots.txt disallows `url`; a promise while its origin's robots.txt is not known. */
+  private obeyRobots(gate: RobotsGate, url: URL, run: UrlRun): Promise<void> | undefined {
+    const rules = gate.rulesFor(url);
+    if (rules) {
+      if (!rules.allows(url)) throw rules.denial(url);
+      return undefined;
+    }
+    const asking = gate.rules(url);
+    run.waitOn((reason) => asking.cancel(reason));
+    return asking.known.then(
+      (known) => {
+        run.done();
+        if (!known.allows(url)) throw known.denial(url);
+      },
+      (err: unknown) => {
+        run.done();
+        throw err;
+      },
+    );
+  }
+
+  private robotsGate(store: RobotsStore | undefined): RobotsGate {
+    const o = this.options;
+    const fetcher = new RobotsFetcher({
+      limiter: this.limiter,
+      connections: this.connections,
+      policy: this.policy,
+      retry: this.retry,
+      deadlines: this.deadlines,
+      tally: this.tally,
+      userAgent: o.userAgent,
+      headersTimeoutMs: o.headersTimeoutMs,
+      bodyTimeoutMs: o.bodyTimeoutMs,
+    });
+    return new RobotsGate({
+      token: productToken(o.userAgent),
+      fetch: (origin) => fetcher.verdictOf(origin),
+      store,
+    });
   }
 
   /** Waits for a slot for the URL's host; the run's deadline or cancellation ends the wait. */

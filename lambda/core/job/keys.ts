@@ -27,6 +27,8 @@ export const jobKeys = {
   uploadedInput: (jobId: string, fileName: string) => `${job(jobId)}/input/${fileName}`,
   /** An inline list given to the API, as JSONL. */
   inlineInput: (jobId: string) => `${job(jobId)}/input.jsonl.gz`,
+  /** An origin's robots.txt verdict, fetched once for the job and read by every worker. */
+  robots: (jobId: string, origin: string) => `${job(jobId)}/robots/${safeOrigin(origin)}.json`,
   body: (jobId: string, sha256: string) => `${job(jobId)}/bodies/${sha256}`,
   results: (jobId: string) => `${job(jobId)}/results.jsonl.gz`,
   summary: (jobId: string) => `${job(jobId)}/summary.json`,
@@ -43,6 +45,11 @@ export const jobKeys = {
     `${job(jobId)}/finalize/failed-${String(n).padStart(5, '0')}.jsonl`,
   success: (jobId: string) => `${job(jobId)}/_SUCCESS`,
 } as const;
+
+/** An origin (scheme://host:port) as one key segment: `https://a.example:8443` → `https_a.example_8443`. */
+function safeOrigin(origin: string): string {
+  return origin.replace('://', '_').replace(/[^A-Za-z0-9.-]/g, '_');
+}
 
 const SCRATCH = /^jobs\/[^/]+\/(parts|checkpoints|dispatch|finalize)\//;
 const BODY = /^jobs\/[^/]+\/bodies\//;
