@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { bytes, count as n, plural } from '../core/report/format.js';
+import { robotsNote } from '../core/report/robots-note.js';
 import type { JobSummary } from '../core/summary.js';
 import { blockedAddresses, blockedHint } from './blocked-hint.js';
 
@@ -27,11 +28,12 @@ export function renderSummary(summary: JobSummary, outputDir: string): string {
   ].join('\n');
 }
 
-/** The summary screen of a job written to `outputDir`, with a hint when URLs were blocked. */
+/** The summary screen of a job written to `outputDir`, with hints when URLs were blocked or disallowed by robots.txt. */
 export async function summaryScreen(summary: JobSummary, outputDir: string): Promise<string> {
   const blocked = summary.errors.BLOCKED_ADDRESS ?? 0;
-  const hint = blocked > 0 && blockedHint(blocked, await blockedAddresses(join(outputDir, 'failed.jsonl')));
-  return hint
-    ? `${renderSummary(summary, outputDir)}\n  hint      ${hint}`
-    : renderSummary(summary, outputDir);
+  const hints = [
+    blocked > 0 && blockedHint(blocked, await blockedAddresses(join(outputDir, 'failed.jsonl'))),
+    robotsNote(summary),
+  ].filter((hint): hint is string => typeof hint === 'string' && hint !== '');
+  return [renderSummary(summary, outputDir), ...hints.map((hint) => `  hint      ${hint}`)].join('\n');
 }

@@ -9,6 +9,7 @@ import { Html, html } from './html.js';
 import type { InvalidLinesTally } from './invalid-lines.js';
 import { latencyBins } from './latency-bins.js';
 import type { FailureSample, ReportDetails } from './report-builder.js';
+import { robotsNote } from './robots-note.js';
 import { REPORT_CSS } from './styles.js';
 
 /**
@@ -156,7 +157,8 @@ function errors(s: JobSummary): Html {
     items.length === 0
       ? html`<p class="empty">No URL failed.</p>`
       : barList(items, s.urls.accepted, 'error-codes');
-  return html`<section id="errors"><h2>Errors</h2>${body}<p class="note">Shares are of all URLs. A 404 is a status, not an error.</p></section>`;
+  const robots = robotsNote(s);
+  return html`<section id="errors"><h2>Errors</h2>${body}${robots && html`<p class="note" id="robots-note">${robots}</p>`}<p class="note">Shares are of all URLs. A 404 is a status, not an error.</p></section>`;
 }
 
 function hostNote(d: ReportDetails): Html | null {
