@@ -276,7 +276,8 @@ export class FetchEngine implements ItemFetcher {
     const fetcher = new RobotsFetcher({
       limiter: this.limiter,
       connections: this.connections,
-      policy: this.policy,
+      checkLiteral: (url) => this.checkLiteral(url),
+      waitForSlot: (url, run) => this.waitForSlot(url, run),
       retry: this.retry,
       deadlines: this.deadlines,
       tally: this.tally,

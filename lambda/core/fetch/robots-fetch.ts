@@ -1,5 +1,3 @@
-import { type AddressPolicy, ipLiteral } from '../address/address-policy.js';
-import { BlockedAddressError } from '../errors.js';
 import { ACCEPT_ENCODING, BodyCutError, type BodyLimits, BodyReader } from './body-reader.js';
 import { type AbandonedTally, Exchange, type ResponsePlanner } from './exchange.js';
 import type { ConcurrencyLimiter, Release } from './limiter.js';
@@ -20,7 +18,10 @@ import { type DeadlineList, UrlRun } from './url-run.js';
 export interface RobotsFetchParts {
   limiter: ConcurrencyLimiter;
   connections: OriginClients;
-  policy: AddressPolicy;
+  /** Throws BLOCKED_ADDRESS for a URL whose IP literal the address policy blocks. */
+  checkLiteral: (url: URL) => void;
+  /** Waits for a slot of the URL's host, ended by the run's deadline. */
+  waitForSlot: (url: URL, run: UrlRun) => Promise<Release>;
   retry: RetryPolicy;
   deadlines: DeadlineList;
   tally: AbandonedTally;
@@ -111,9 +112,9 @@ export class RobotsFetcher {
   /** One request for `url`, on a slot of its host. */
   private async request(url: URL, run: UrlRun): Promise<RobotsAnswer> {
     const { limiter, connections } = this.parts;
-    this.checkLiteral(url);
+    this.parts.checkLiteral(url);
     run.throwIfStopped();
-    const release = limiter.tryAcquire(url.hostname) ?? (await this.waitForSlot(url, run));
+    const release = limiter.tryAcquire(url.hostname) ?? (await this.parts.waitForSlot(url, run));
     run.start();
     const answer: RobotsAnswer = { status: 0, location: null, body: undefined };
     const planner: ResponsePlanner = (status, headers, flow) => {
@@ -155,23 +156,6 @@ export class RobotsFetcher {
       answer.body = err.outcome.stored && lenientUtf8.decode(err.outcome.stored);
     }
     return answer;
-  }
-
-  private async waitForSlot(url: URL, run: UrlRun): Promise<Release> {
-    const wait = this.parts.limiter.wait(url.hostname);
-    run.waitOn((reason) => wait.cancel(reason));
-    try {
-      return await wait.granted;
-    } finally {
-      run.done();
-    }
-  }
-
-  private checkLiteral(url: URL): void {
-    const ip = ipLiteral(url.hostname);
-    if (ip === null) return;
-    const reason = this.parts.policy.check(ip);
-    if (reason !== null) throw new BlockedAddressError(ip, reason, url.href);
   }
 }
 
