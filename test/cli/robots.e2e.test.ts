@@ -69,11 +69,4 @@ describe('fanout run on a site whose robots.txt disallows part of it', () => {
     expect(site.requests).toHaveLength(7);
     expect(site.robotsRequests).toHaveLength(1);
   });
-
-  it('rejects an unknown --robots mode, naming what is allowed', async () => {
-    const run = await runCli(['run', join(dir, 'site.txt'), '--robots', 'sometimes']);
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/robots/);
-    expect(run.stderr).toMatch(/obey/);
-  });
 });
