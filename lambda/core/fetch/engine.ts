@@ -6,11 +6,12 @@ import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { ACCEPT_ENCODING, type BodyLimits, type BodyOutcome, BodyReader } from './body-reader.js';
 import { type FirstAttempt, type ItemFetcher, scheduleChunk } from './chunk-scheduler.js';
 import { type AbandonedTally, Exchange, type ResponsePlanner } from './exchange.js';
+import { HostPacer } from './host-pace.js';
 import { isoTime } from './iso-time.js';
 import { ConcurrencyLimiter, type Release } from './limiter.js';
 import { OriginClients } from './origin-clients.js';
 import { nextHop, redirectLocation } from './redirect-policy.js';
-import { isRetryableStatus, RetryPolicy } from './retry-policy.js';
+import { isRetryableStatus, parseRetryAfter, RetryPolicy } from './retry-policy.js';
 import { productToken } from './robots.js';
 import { RobotsFetcher } from './robots-fetch.js';
 import { RobotsGate, type RobotsStore, type RobotsTicket, type RobotsWaiter } from './robots-gate.js';
@@ -22,6 +23,7 @@ export type EngineOptions = Pick<
   JobOptions,
   | 'concurrency'
   | 'perHost'
+  | 'hostRate'
   | 'timeoutMs'
   | 'connectTimeoutMs'
   | 'headersTimeoutMs'
@@ -89,7 +91,8 @@ export class FetchEngine implements ItemFetcher {
   constructor(private readonly settings: EngineSettings) {
     this.options = settings.options;
     this.policy = new AddressPolicy({ allowPrivate: this.options.allowPrivate, allow: this.options.allow });
-    this.limiter = new ConcurrencyLimiter(this.options.concurrency, this.options.perHost);
+    const { concurrency, perHost, hostRate } = this.options;
+    this.limiter = new ConcurrencyLimiter(concurrency, perHost, new HostPacer({ perHost, hostRate }));
     this.retry = new RetryPolicy({ ...this.options, random: settings.random });
     this.deadlines = new DeadlineList(this.options.timeoutMs);
     this.connections = new OriginClients({
@@ -215,6 +218,9 @@ export class FetchEngine implements ItemFetcher {
           run.throwIfStopped();
           release = this.limiter.tryAcquire(current.hostname) ?? (await this.waitForSlot(current, run));
         }
+        // The host's pace (hostRate, Crawl-delay, a slow-down) may ask this start to wait.
+        const waitMs = this.limiter.book(current.hostname);
+        if (waitMs > 0) await this.paced(waitMs, run, release);
         run.start();
         exchange = this.exchange(record, current, run, release, plan);
         body = await exchange.result;
@@ -278,6 +284,8 @@ export class FetchEngine implements ItemFetcher {
       connections: this.connections,
       checkLiteral: (url) => this.checkLiteral(url),
       waitForSlot: (url, run) => this.waitForSlot(url, run),
+      paced: (waitMs, run, release) => this.paced(waitMs, run, release),
+      notePace: (host, status, retryAfter) => this.notePace(host, status, retryAfter),
       retry: this.retry,
       deadlines: this.deadlines,
       tally: this.tally,
@@ -289,6 +297,9 @@ export class FetchEngine implements ItemFetcher {
       token: productToken(o.userAgent),
       fetch: (origin) => fetcher.verdictOf(origin),
       store,
+      onRules: (url, rules) => {
+        if (rules.crawlDelayMs > 0) this.limiter.setCrawlDelay(url.hostname, rules.crawlDelayMs);
+      },
     });
   }
 
@@ -300,6 +311,16 @@ export class FetchEngine implements ItemFetcher {
       return await wait.granted;
     } finally {
       run.done();
+    }
+  }
+
+  /** Waits for a booked start, holding the slots; a cancellation or the deadline gives them back. */
+  private async paced(waitMs: number, run: UrlRun, release: Release): Promise<void> {
+    try {
+      await run.pause(waitMs);
+    } catch (err) {
+      release();
+      throw err;
     }
   }
 
@@ -318,6 +339,7 @@ export class FetchEngine implements ItemFetcher {
       record.status = status;
       record.finalUrl = url.href;
       record.contentType = headerValue(headers['content-type']);
+      this.notePace(url.hostname, status, headers['retry-after']);
       plan.redirect = redirectLocation(status, headerValue(headers.location));
       if (plan.redirect !== null) return 'discard';
       if (isRetryableStatus(status)) {
@@ -357,6 +379,17 @@ export class FetchEngine implements ItemFetcher {
       exchange,
     );
     return exchange;
+  }
+
+  /**
+   * A 429 or 503, or any error status with Retry-After, slows the host down (for the whole job:
+   * its pace goes to the host's next owner); another answer below 500 lets it recover.
+   */
+  private notePace(host: string, status: number, retryAfter: string | string[] | undefined): void {
+    const waitMs = status >= 400 ? parseRetryAfter(retryAfter) : null;
+    if (status === 429 || status === 503 || waitMs !== null) {
+      this.limiter.slowDown(host, waitMs === null ? null : Math.min(waitMs, this.options.maxRetryAfterMs));
+    } else if (status < 500) this.limiter.answered(host);
   }
 
   private checkLiteral(url: URL): void {

@@ -4,6 +4,8 @@
  * global slots that other hosts could use.
  */
 
+import { HostPacer, type HostPaceState } from './host-pace.js';
+
 /** Gives a slot back; calling it again does nothing. */
 export type Release = () => void;
 
@@ -159,7 +161,9 @@ class PromisedSlot implements SlotWaiter {
 /**
  * Global and per-host in-flight caps. The global cap adapts when the process runs out
  * of file descriptors or sockets: it halves on each such failure and grows back by one
- * after every `limit` successes (AIMD), never above the configured cap.
+ * after every `limit` successes (AIMD), never above the configured cap. A host's cap and the
+ * spacing of its request starts come from its pace (host-pace.ts): hostRate, Crawl-delay, and
+ * the slow-down after 429/503.
  */
 export class ConcurrencyLimiter {
   private readonly global: Semaphore;
@@ -169,8 +173,48 @@ export class ConcurrencyLimiter {
   constructor(
     readonly globalCap: number,
     readonly perHostCap: number,
+    private readonly pace: HostPacer = new HostPacer({ perHost: perHostCap, hostRate: 0 }),
   ) {
     this.global = new Semaphore(globalCap);
+  }
+
+  /**
+   * Books the start of a request to `host` whose slots are held: the ms it must wait first
+   * (0: start now). See HostPacer.book.
+   */
+  book(host: string): number {
+    return this.pace.book(host);
+  }
+
+  /** `host` answered 429/503 or sent Retry-After (ms): slow it down (HostPacer.slowDown). */
+  slowDown(host: string, retryAfterMs: number | null): void {
+    if (this.pace.slowDown(host, retryAfterMs)) this.resize(host);
+  }
+
+  /** `host` answered normally: it may recover (HostPacer.answered). */
+  answered(host: string): void {
+    if (this.pace.answered(host)) this.resize(host);
+  }
+
+  /** robots.txt's Crawl-delay for `host` (ms, already capped). */
+  setCrawlDelay(host: string, ms: number): void {
+    this.pace.setCrawlDelay(host, ms);
+    this.resize(host);
+  }
+
+  /** The pace of hosts not at the job's plain one, for whoever fetches them next. */
+  hostPaces(hosts?: Iterable<string>): Record<string, HostPaceState> {
+    return this.pace.snapshot(hosts);
+  }
+
+  /** Goes on from the pace hosts' previous owner saved. */
+  restoreHostPaces(states: Record<string, HostPaceState>): void {
+    for (const host of this.pace.restore(states)) this.resize(host);
+  }
+
+  /** A host's cap changed: its semaphore, if it has one now, follows. */
+  private resize(host: string): void {
+    this.hosts.get(host)?.setLimit(this.pace.capOf(host));
   }
 
   /** The global cap in force now (at most globalCap). */
@@ -262,7 +306,7 @@ export class ConcurrencyLimiter {
   private hostSlot(host: string): Semaphore {
     let slot = this.hosts.get(host);
     if (!slot) {
-      slot = new Semaphore(this.perHostCap);
+      slot = new Semaphore(this.pace.capOf(host));
       this.hosts.set(host, slot);
     }
     return slot;

@@ -22,6 +22,10 @@ export interface RobotsFetchParts {
   checkLiteral: (url: URL) => void;
   /** Waits for a slot of the URL's host, ended by the run's deadline. */
   waitForSlot: (url: URL, run: UrlRun) => Promise<Release>;
+  /** Waits for a start the host's pace booked, holding the slots. */
+  paced: (waitMs: number, run: UrlRun, release: Release) => Promise<void>;
+  /** Tells the host's pace about an answer (a 429 or 503 slows it down). */
+  notePace: (host: string, status: number, retryAfter: string | string[] | undefined) => void;
   retry: RetryPolicy;
   deadlines: DeadlineList;
   tally: AbandonedTally;
@@ -115,10 +119,13 @@ export class RobotsFetcher {
     this.parts.checkLiteral(url);
     run.throwIfStopped();
     const release = limiter.tryAcquire(url.hostname) ?? (await this.parts.waitForSlot(url, run));
+    const waitMs = limiter.book(url.hostname);
+    if (waitMs > 0) await this.parts.paced(waitMs, run, release);
     run.start();
     const answer: RobotsAnswer = { status: 0, location: null, body: undefined };
     const planner: ResponsePlanner = (status, headers, flow) => {
       answer.status = status;
+      this.parts.notePace(url.hostname, status, headers['retry-after']);
       const location = headers.location;
       answer.location = redirectLocation(status, (Array.isArray(location) ? location[0] : location) ?? null);
       if (answer.location !== null || status < 200 || status >= 300) return 'discard';

@@ -51,6 +51,12 @@ beforeAll(async () => {
         .writeHead(200, { 'content-type': 'application/octet-stream' })
         .end(Buffer.from([0xff, 0xfe, 0x00, 0x80])),
     '/ua': (req, res) => res.end(req.headers['user-agent']),
+    // The first wave finds the host struggling; later requests find it well.
+    '/struggling': (_req, res) => res.writeHead(bump('/struggling') <= 2 ? 503 : 200).end(),
+    '/later': (_req, res) => {
+      if (bump('/later') === 1) res.writeHead(429, { 'retry-after': '1' }).end();
+      else res.writeHead(200).end();
+    },
     '/never': () => {},
     '/headers-then-silence': (_req, res) => {
       res.writeHead(200, { 'content-length': '100' });
@@ -469,5 +475,48 @@ describe('address policy at fetch time', () => {
   it('an invalid URL is recorded, not thrown', async () => {
     const r = await fetchItem(engine(), { line: 1, url: 'http://exa mple.com/' });
     expect(r.error?.code).toBe('INVALID_URL');
+  });
+});
+
+describe("a host's pace", () => {
+  /** Start times the server saw for `path`, in order. */
+  const startsOf = (path: string, since: number) =>
+    server.requests
+      .slice(since)
+      .filter((r) => r.path === path)
+      .map((r) => r.at);
+  const busiestSecond = (at: number[]) =>
+    Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length));
+
+  it('hostRate spaces the requests to a host: no second holds more than the rate, plus one', async () => {
+    const since = server.requests.length;
+    const items = Array.from({ length: 9 }, (_, i) => item('/ok', i + 1));
+    const records = await engine({ hostRate: 4, perHost: 8 }).fetchAll(items);
+    expect(records.every((r) => r.status === 200)).toBe(true);
+    const at = startsOf('/ok', since);
+    expect(at).toHaveLength(9);
+    expect(busiestSecond(at)).toBeLessThanOrEqual(5);
+  });
+
+  it('a host answering 503 is slowed down for every URL of the job, not just the one retried', async () => {
+    const since = server.requests.length;
+    const items = Array.from({ length: 5 }, (_, i) => item('/struggling', i + 1));
+    const records = await engine({ perHost: 2, retries: 0 }).fetchAll(items);
+    expect(records.filter((r) => r.status === 503)).toHaveLength(2);
+    const at = startsOf('/struggling', since);
+    // Two 503s took the cap from 2 to 1 and the spacing to 500 ms: the next requests came one
+    // at a time, apart, and the host then recovered step by step.
+    expect(at[3]! - at[2]!).toBeGreaterThanOrEqual(400);
+    expect(records.slice(2).every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('Retry-After holds every request to the host, not only the retry', async () => {
+    const since = server.requests.length;
+    const first = engine({ perHost: 1, retries: 1 });
+    const records = await first.fetchAll([item('/later', 1), item('/later', 2)]);
+    expect(records.map((r) => r.status)).toEqual([200, 200]);
+    const at = startsOf('/later', since);
+    expect(at).toHaveLength(3);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(900);
   });
 });

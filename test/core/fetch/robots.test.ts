@@ -125,6 +125,16 @@ describe('robots.txt rules', () => {
     expect(closed?.error?.code).toBe('ROBOTS_DISALLOWED');
   });
 
+  it("spaces request starts to the host by robots.txt's Crawl-delay", async () => {
+    const s = await site('User-agent: fanout\nCrawl-delay: 0.2\n');
+    const records = await engine({ perHost: 8 }).fetchAll(items(s, '/1', '/2', '/3', '/4'));
+    expect(records.every((r) => r.status === 200)).toBe(true);
+    const starts = s.requests.map((r) => r.at).sort((a, b) => a - b);
+    const gaps = starts.slice(1).map((at, i) => at - (starts[i] as number));
+    // Date.now() at the server: whole milliseconds, so a few ms of slack.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(195);
+  });
+
   it('with robots "ignore" asks for no robots.txt', async () => {
     const s = await site('User-agent: *\nDisallow: /\n');
     const [r] = await engine({ robots: 'ignore' }).fetchAll(items(s, '/page'));
