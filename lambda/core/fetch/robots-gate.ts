@@ -48,6 +48,13 @@ export interface RobotsGateSettings {
   onRules?: (origin: URL, rules: RobotsRules) => void;
 }
 
+/**
+ * Origins whose rules a gate keeps in memory; past this the longest known are dropped
+ * (asked of the store again if their URLs come back), so a list over millions of hosts
+ * does not grow a worker's memory without bound.
+ */
+const KEPT_ORIGINS = 10_000;
+
 interface OriginEntry {
   rules: RobotsRules | null;
   waiters: Set<RobotsWaiter>;
@@ -109,6 +116,18 @@ export class RobotsGate {
     const waiters = [...entry.waiters];
     entry.waiters.clear();
     for (const waiter of waiters) waiter.known();
+    if (this.origins.size > KEPT_ORIGINS) this.forgetOldest();
+  }
+
+  /** Drops the longest-known origins nobody waits for, down to KEPT_ORIGINS. */
+  private forgetOldest(): void {
+    let excess = this.origins.size - KEPT_ORIGINS;
+    for (const [origin, entry] of this.origins) {
+      if (excess <= 0) break;
+      if (entry.rules === null) continue;
+      this.origins.delete(origin);
+      excess -= 1;
+    }
   }
 
   /** The job's verdict: the store's, else a fresh fetch kept there (the first writer's wins). */

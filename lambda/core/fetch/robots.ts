@@ -88,11 +88,16 @@ export class RobotsRules {
   readonly crawlDelayMs: number;
   private readonly parsed: ReturnType<typeof robotsParser> | null;
 
+  /** The verdict, without its body once parsed. */
+  readonly verdict: RobotsVerdict;
+
   constructor(
-    readonly verdict: RobotsVerdict,
+    verdict: RobotsVerdict,
     private readonly token: string,
   ) {
-    this.parsed = verdict.outcome === 'rules' ? robotsParser(verdict.url, verdict.body ?? '') : null;
+    const { body, ...kept } = verdict;
+    this.verdict = kept;
+    this.parsed = verdict.outcome === 'rules' ? robotsParser(verdict.url, body ?? '') : null;
     const delay = this.parsed?.getCrawlDelay(token);
     this.crawlDelayMs =
       typeof delay === 'number' && Number.isFinite(delay) && delay > 0

@@ -7,7 +7,7 @@ import {
   RobotsRules,
   type RobotsVerdict,
 } from '../../../lambda/core/fetch/robots.js';
-import { objectRobotsStore } from '../../../lambda/core/fetch/robots-gate.js';
+import { objectRobotsStore, RobotsGate } from '../../../lambda/core/fetch/robots-gate.js';
 import { jobKeys } from '../../../lambda/core/job/keys.js';
 import type { JobOptions } from '../../../lambda/core/job-options.js';
 import { resolveOptions } from '../../../lambda/core/options.js';
@@ -277,5 +277,27 @@ describe('robots.ts', () => {
       'fanout',
     );
     expect(fractional.crawlDelayMs).toBe(250);
+  });
+});
+
+describe('RobotsGate', () => {
+  it('keeps the rules of at most 10,000 origins, asking again for one it dropped', async () => {
+    const asked: string[] = [];
+    const gate = new RobotsGate({
+      token: 'fanout',
+      fetch: async (origin) => {
+        asked.push(origin);
+        return { url: `${origin}/robots.txt`, outcome: 'unavailable', status: 404, fetchedAt: '' };
+      },
+    });
+    const known = (url: URL) => new Promise<void>((resolve) => gate.wait(url, { known: resolve }));
+    for (let i = 0; i <= 10_000; i += 1) await known(new URL(`http://h${i}.test/`));
+    expect(asked).toHaveLength(10_001);
+    expect(gate.rulesFor(new URL('http://h0.test/x'))).toBeNull();
+    expect(gate.rulesFor(new URL('http://h10000.test/x'))?.allows(new URL('http://h10000.test/x'))).toBe(
+      true,
+    );
+    await known(new URL('http://h0.test/'));
+    expect(asked).toHaveLength(10_002);
   });
 });
