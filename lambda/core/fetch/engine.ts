@@ -196,8 +196,8 @@ export class FetchEngine implements ItemFetcher {
     let held = first?.release;
     for (;;) {
       // The scheduler asked robots.txt before it took the held slot; other hops ask here.
-      if (!held && this.robots) {
-        this.checkLiteral(current);
+      // A blocked IP literal is left to the attempt, which records it (asking nothing).
+      if (!held && this.robots && this.literalAllowed(current)) {
         const asking = this.obeyRobots(this.robots, current, run);
         if (asking) await asking;
       }
@@ -390,6 +390,15 @@ export class FetchEngine implements ItemFetcher {
     if (status === 429 || status === 503 || waitMs !== null) {
       this.limiter.slowDown(host, waitMs === null ? null : Math.min(waitMs, this.options.maxRetryAfterMs));
     } else if (status < 500) this.limiter.answered(host);
+  }
+
+  private literalAllowed(url: URL): boolean {
+    try {
+      this.checkLiteral(url);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private checkLiteral(url: URL): void {

@@ -43,9 +43,10 @@ export interface RobotsVerdict {
 }
 
 /**
- * Failures to reach a host at all: when robots.txt failed so at its own origin, a URL
- * there would fail the same way, and its record says so (DNS, BLOCKED_ADDRESS, ...)
- * rather than ROBOTS_DISALLOWED. Either way the URL is not fetched.
+ * Failures to reach a host at all (no connection was made). When robots.txt failed so at
+ * its own origin, the origin's URLs are let through to fail the same way on their own:
+ * their records keep their own code, attempts and retries (DNS, BLOCKED_ADDRESS, ...)
+ * rather than ROBOTS_DISALLOWED, and still nothing reaches a host that is blocked.
  */
 const HOST_FAILURES: ReadonlySet<FetchErrorCode> = new Set<FetchErrorCode>([
   'DNS',
@@ -108,25 +109,22 @@ export class RobotsRules {
   /** Whether `url` (on this origin) may be fetched. */
   allows(url: URL): boolean {
     if (this.verdict.outcome === 'unavailable') return true;
-    if (this.verdict.outcome === 'unreachable' || this.parsed === null) return false;
+    if (this.verdict.outcome === 'unreachable') return this.hostUnreachable();
+    if (this.parsed === null) return false;
     const allowed = this.parsed.isAllowed(url.href, this.token);
     // robots-parser answers undefined for a URL of another origin: a bug of ours, not an allow.
     if (allowed === undefined) throw new Error(`robots.txt ${this.verdict.url} asked about ${url.href}`);
     return allowed;
   }
 
+  /** robots.txt could not connect to its own origin's host at all (see HOST_FAILURES). */
+  private hostUnreachable(): boolean {
+    const { code, atOrigin } = this.verdict;
+    return atOrigin === true && code !== undefined && HOST_FAILURES.has(code);
+  }
+
   /** The error of a URL this robots.txt disallows. */
   denial(url: URL): FetchError {
-    const { code, atOrigin, reason } = this.verdict;
-    if (atOrigin && code !== undefined && HOST_FAILURES.has(code)) {
-      return new FetchError(
-        code,
-        `${reason ?? code} (asking for ${this.verdict.url}; the URL was not fetched)`,
-        {
-          url: url.href,
-        },
-      );
-    }
     const why =
       this.verdict.outcome === 'unreachable'
         ? `robots.txt ${this.verdict.url} could not be fetched (${this.verdict.reason ?? 'unreachable'}), so every URL of ${url.origin} is disallowed (RFC 9309 §2.3.1.4)`

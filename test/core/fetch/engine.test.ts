@@ -307,11 +307,7 @@ describe('retries', () => {
   });
 
   it('connection refused is retried, then recorded', async () => {
-    // robots.txt would take the retries itself (robots.test.ts); here they are the URL's.
-    const r = await fetchItem(engine({ retries: 1, robots: 'ignore' }), {
-      line: 1,
-      url: 'http://127.0.0.1:1/',
-    });
+    const r = await fetchItem(engine({ retries: 1 }), { line: 1, url: 'http://127.0.0.1:1/' });
     expect(r).toMatchObject({ attempts: 2, error: { code: 'CONNECTION_REFUSED' } });
   });
 });

@@ -115,6 +115,11 @@ describe('robots.txt rules', () => {
     expect(s.hits('/anything')).toBe(0);
   });
 
+  it('a host that refuses connections: its URLs fail with their own code and attempts', async () => {
+    const [r] = await engine({ retries: 1 }).fetchAll([{ line: 1, url: 'http://127.0.0.1:1/page' }]);
+    expect(r).toMatchObject({ attempts: 2, error: { code: 'CONNECTION_REFUSED' } });
+  });
+
   it('parses at least 500 KiB and reads no more than its cap of a larger robots.txt', async () => {
     const padding = `# ${'x'.repeat(1000)}\n`.repeat(490);
     const body = `User-agent: *\n${padding}Disallow: /deep\n${padding.repeat(2)}`;
