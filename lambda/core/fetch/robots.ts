@@ -43,7 +43,7 @@ export interface RobotsVerdict {
 }
 
 /**
- * Failures to reach a host at all (no connection was made). When robots.txt failed so at
+ * Failures to reach a host at all (no connection, or no TLS session, was made). When robots.txt failed so at
  * its own origin, the origin's URLs are let through to fail the same way on their own:
  * their records keep their own code, attempts and retries (DNS, BLOCKED_ADDRESS, ...)
  * rather than ROBOTS_DISALLOWED, and still nothing reaches a host that is blocked.
@@ -54,6 +54,7 @@ const HOST_FAILURES: ReadonlySet<FetchErrorCode> = new Set<FetchErrorCode>([
   'CONNECTION_REFUSED',
   'CONNECT_TIMEOUT',
   'NETWORK',
+  'TLS',
 ]);
 
 /** The robots.txt URL of an origin (scheme://host:port). */
