@@ -39,7 +39,11 @@ const ALLOW_TARGET = ['127.0.0.1/32'];
 let listener: CountingListener;
 /** The allowed target: redirects to whatever `?u=` says, answers everything else with 200. */
 let target: RawServer;
-const pool = new EnginePool();
+/**
+ * These batteries count the lookups, connections and requests of a URL's own fetch, so
+ * their engines ask no robots.txt; 'robots.txt obeyed' below checks the policy with it.
+ */
+const pool = new EnginePool({ robots: 'ignore' });
 
 beforeAll(async () => {
   listener = await startCountingListener();
@@ -445,6 +449,26 @@ describe('proxy environment variables do not route around the policy (the built 
     expect(job.results).toMatchObject([{ url, status: 200, error: null }]);
     const seen = target.requests.slice(before);
     // Origin-form, as sent straight to the target; a proxy would have been sent the absolute URL.
-    expect(seen.map((r) => r.target)).toEqual(['/direct']);
+    expect(seen.map((r) => r.target)).toEqual(['/robots.txt', '/direct']);
+  });
+});
+
+describe('robots.txt obeyed: its request is held to the same policy', () => {
+  it('a blocked first answer is final: robots.txt made the only lookup, nothing connected', async () => {
+    const resolver = stubResolver({ 'rebind.test': [[v4('10.0.0.1')], [v4('127.0.0.1')]] });
+    const engine = pool.make({ allow: ALLOW_TARGET, retries: 3, robots: 'obey' }, { resolver });
+    const before = listener.connections;
+    const record = await fetchItem(engine, { line: 1, url: fill('http://rebind.test:{port}/') });
+    expectBlocked(record, before, 'private');
+    expect(record.error?.message).toContain('address 10.0.0.1 is blocked');
+    expect(resolver.calls('rebind.test')).toBe(1);
+  });
+
+  it('a name answering the metadata address: robots.txt is not asked there, the URL is blocked', async () => {
+    const resolver = stubResolver({ 'victim.test': [[v4('169.254.169.254')]] });
+    const engine = pool.make({ robots: 'obey' }, { resolver });
+    const before = listener.connections;
+    const record = await fetchItem(engine, { line: 1, url: fill('http://victim.test:{port}/') });
+    expectBlocked(record, before, 'link-local');
   });
 });

@@ -46,11 +46,11 @@ export interface RobotsVerdict {
  * Failures to reach a host at all (no connection, or no TLS session, was made). When robots.txt failed so at
  * its own origin, the origin's URLs are let through to fail the same way on their own:
  * their records keep their own code, attempts and retries (DNS, BLOCKED_ADDRESS, ...)
- * rather than ROBOTS_DISALLOWED, and still nothing reaches a host that is blocked.
+ * rather than ROBOTS_DISALLOWED. Not so a blocked address: the host's URLs end with
+ * BLOCKED_ADDRESS at once, so no later lookup can see a rebound, allowed answer.
  */
 const HOST_FAILURES: ReadonlySet<FetchErrorCode> = new Set<FetchErrorCode>([
   'DNS',
-  'BLOCKED_ADDRESS',
   'CONNECTION_REFUSED',
   'CONNECT_TIMEOUT',
   'NETWORK',
@@ -126,6 +126,12 @@ export class RobotsRules {
 
   /** The error of a URL this robots.txt disallows. */
   denial(url: URL): FetchError {
+    const { code, atOrigin, reason } = this.verdict;
+    if (atOrigin && code === 'BLOCKED_ADDRESS') {
+      return new FetchError('BLOCKED_ADDRESS', `${reason ?? 'blocked'} (asking for ${this.verdict.url})`, {
+        url: url.href,
+      });
+    }
     const why =
       this.verdict.outcome === 'unreachable'
         ? `robots.txt ${this.verdict.url} could not be fetched (${this.verdict.reason ?? 'unreachable'}), so every URL of ${url.origin} is disallowed (RFC 9309 §2.3.1.4)`
