@@ -45,6 +45,8 @@ async function handleRecord(services: Services, record: SQSRecord, deadline: Abo
     deadline,
     firstDelivery: record.attributes.ApproximateReceiveCount === '1',
     cancelPollMs: config.cancelPollMs,
+    // Each worker instance has its own engine: the next owner of the chunk's hosts goes on from here.
+    handOverPace: true,
   });
   const ms = Date.now() - started;
   log('info', 'chunk done', {
@@ -89,7 +91,8 @@ async function release(services: Services, record: SQSRecord, afterSeconds: numb
 /**
  * The worker Lambda: an SQS batch of chunk messages in, partial batch failures out.
  * Records are processed one after another (each chunk is already concurrent inside);
- * once the deadline is near, the remaining records are returned as failures untouched.
+ * once the deadline is near, or one record failed, the remaining records are returned as
+ * failures untouched.
  */
 export function makeWorkerHandler(services: () => Services) {
   return async (
@@ -99,9 +102,12 @@ export function makeWorkerHandler(services: () => Services) {
     const s = services();
     const stopAt = Date.now() + context.getRemainingTimeInMillis() - s.config.deadlineMarginMs;
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    // A FIFO queue keeps a group's chunks in order: once one fails, the rest of the batch
+    // goes back untouched (as Lambda asks of FIFO consumers), like those past the deadline.
+    let failed = false;
     for (const record of event.Records) {
       const remaining = stopAt - Date.now();
-      if (remaining <= 0) {
+      if (failed || remaining <= 0) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         await release(s, record, 0);
         continue;
@@ -109,6 +115,7 @@ export function makeWorkerHandler(services: () => Services) {
       try {
         await handleRecord(s, record, AbortSignal.timeout(remaining));
       } catch (err) {
+        failed = true;
         log('warn', 'chunk not finished; it will be delivered again', {
           messageId: record.messageId,
           error: errorMessage(err),
@@ -116,9 +123,12 @@ export function makeWorkerHandler(services: () => Services) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         // Out of time, not broken: another worker may go on at once (from the checkpoint) rather
         // than after the visibility timeout. AWS failing for a while (the SDK has retried already):
-        // again after a backoff that grows with each receive.
-        if (err instanceof ChunkDeadlineError) await release(s, record, 0);
-        else if (isTransientAwsError(err)) await release(s, record, awsFailureBackoff(record));
+        // again after a backoff that grows with each receive. Anything else (a malformed message,
+        // a refused call) fails the same way each time: at once, so it reaches the dead-letter
+        // queue (and fails its job, naming it) in seconds, not after maxReceiveCount visibility
+        // timeouts while its FIFO group's other chunks wait behind it.
+        if (err instanceof ChunkDeadlineError || !isTransientAwsError(err)) await release(s, record, 0);
+        else await release(s, record, awsFailureBackoff(record));
       }
     }
     return { batchItemFailures };

@@ -6,6 +6,7 @@ import {
   HANDLER_ENV as ENV,
   visibilityTimeoutSeconds,
 } from '../core/contract.js';
+import { hostGroupsFor } from '../core/host-group.js';
 import { FINAL_STATUSES, type JobState } from '../core/ports.js';
 import { makeApiHandler } from '../handlers/api.js';
 import { readConfig } from '../handlers/config.js';
@@ -27,8 +28,8 @@ import { SqsEventSource } from './sqs-event-source.js';
  */
 export const LOCAL_RESOURCE_NAMES: ResourceNames = {
   bucket: 'fanout-local',
-  queueName: 'fanout-chunks',
-  dlqName: 'fanout-chunks-dlq',
+  queueName: 'fanout-chunks.fifo',
+  dlqName: 'fanout-chunks-dlq.fifo',
   tableName: 'fanout-jobs',
 };
 
@@ -59,6 +60,9 @@ export interface LocalDeploymentOptions {
   /** Long-poll wait of each receive (s). @default 1 */
   waitTimeSeconds?: number;
 }
+
+/** Worker instances at once when none are asked for. */
+const DEFAULT_WORKERS = 4;
 
 /** How long one read of the job item answers whether the job has ended (ms). */
 const JOB_STATE_READ_MS = 200;
@@ -100,6 +104,8 @@ export class LocalDeployment {
         [ENV.table]: names.tableName,
         [ENV.queueUrl]: queues.queueUrl,
         [ENV.dispatcherFunction]: 'fanout-dispatcher',
+        // As the stack: twice as many host groups as workers at once.
+        [ENV.hostGroups]: String(hostGroupsFor(options.workers ?? DEFAULT_WORKERS)),
         ...options.env,
       },
       // One configuration serves all four handlers.
@@ -126,7 +132,7 @@ export class LocalDeployment {
         newInstance: () => makeWorkerHandler(once(() => servicesOn(workerClients()))),
       }),
       batchSize: options.batchSize ?? DEPLOYMENT.workerBatchSize,
-      concurrency: options.workers ?? 4,
+      concurrency: options.workers ?? DEFAULT_WORKERS,
       functionTimeoutMs: workerTimeoutMs(options),
     });
     this.deadLetters = new SqsEventSource({
