@@ -1,12 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../lambda/cli/exit-codes.js';
-import { ensureCliBuilt, readJob, runCli } from '../helpers/cli-harness.js';
-import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
-import { type MotoServer, startMoto } from '../support/moto-server.js';
+import { readJob, runCli } from '../helpers/cli-harness.js';
+import { endpointFixture } from '../helpers/endpoint-fixture.js';
 
 // Issue 24, item 5: `fanout run --endpoint --workers <n>` runs n worker instances at once, each
 // isolated as a Lambda instance is (its own engine, so its own --concurrency and --per-host).
@@ -14,40 +12,26 @@ import { type MotoServer, startMoto } from '../support/moto-server.js';
 const HOSTS = Array.from({ length: 10 }, (_, i) => `127.0.0.${i + 2}`);
 const WORKERS = 3;
 
-let moto: MotoServer;
-let target: TargetServer;
-let work: string;
-
-beforeAll(async () => {
-  ensureCliBuilt();
-  moto = await startMoto({ serialized: true });
-  // Holds each answer until WORKERS requests are in flight (or 1.5 s passed): requests
-  // from instances that run at once are answered together.
-  const held: ServerResponse[] = [];
-  const release = () => {
-    for (const res of held.splice(0)) res.end('ok');
-  };
-  target = await startTargetServer(
-    {
-      '/hold': (_req, res) => {
-        held.push(res);
-        if (held.length >= WORKERS) release();
-        else setTimeout(release, 1500);
-      },
+// Holds each answer until WORKERS requests are in flight (or 1.5 s passed): requests from
+// instances that run at once are answered together.
+const held: ServerResponse[] = [];
+const release = () => {
+  for (const res of held.splice(0)) res.end('ok');
+};
+const fixture = endpointFixture(
+  {
+    '/hold': (_req, res) => {
+      held.push(res);
+      if (held.length >= WORKERS) release();
+      else setTimeout(release, 1500);
     },
-    { alsoOn: HOSTS },
-  );
-  work = mkdtempSync(join(tmpdir(), 'fanout-workers-'));
-}, 120_000);
-
-afterAll(async () => {
-  await target?.close();
-  await moto?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+  },
+  { alsoOn: HOSTS },
+);
 
 describe('fanout run --endpoint --workers', () => {
   it('runs that many isolated worker instances at once: each has its own --concurrency', async () => {
+    const { moto, target, work } = fixture;
     const urls = Array.from({ length: 30 }, (_, i) => target.url(`/hold?i=${i}`, HOSTS[i % HOSTS.length]));
     const input = join(work, 'urls.txt');
     writeFileSync(input, `${urls.join('\n')}\n`);
@@ -83,6 +67,7 @@ describe('fanout run --endpoint --workers', () => {
       error: '--workers: expected a whole number, got "many"',
     },
   ])('$args: a usage error naming --workers, nothing written', async ({ args, error }) => {
+    const { target, work } = fixture;
     const input = join(work, 'one.txt');
     writeFileSync(input, `${target.url('/hold')}\n`);
     const out = join(work, 'refused');
