@@ -45,7 +45,11 @@ export interface LocalDeploymentOptions {
   names?: Partial<ResourceNames>;
   /** Handler environment on top of the resource variables (HANDLER_ENV's jobDefaults, jobMaxima, …). */
   env?: NodeJS.ProcessEnv;
-  /** Worker invocations at once (the function's reserved concurrency). @default 4 */
+  /**
+   * Worker instances polling at once (the function's reserved concurrency); each handles one
+   * invocation at a time with a handler, engines and (given `workerClients`) clients of its own.
+   * @default 4
+   */
   workers?: number;
   /** Messages per worker invocation (the event source's BatchSize). @default 1, as the stack */
   batchSize?: number;
@@ -85,6 +89,7 @@ export class LocalDeployment {
   readonly services: Services;
   readonly api: ReturnType<typeof makeApiHandler>;
   readonly dispatcher: ReturnType<typeof makeDispatcherHandler>;
+  /** A worker instance for a direct `chunks.pollOnce()`; runUntilFinished's pollers make their own. */
   readonly worker: ReturnType<typeof makeWorkerHandler>;
   readonly chunks: SqsEventSource;
   readonly deadLetters: SqsEventSource;
@@ -128,9 +133,10 @@ export class LocalDeployment {
       ...common,
       queueUrl: queues.queueUrl,
       handler: this.worker,
-      ...(workerClients && {
-        newInstance: () => makeWorkerHandler(once(() => servicesOn(workerClients()))),
-      }),
+      // Each poller is one worker instance, as Lambda runs each concurrent invocation in an
+      // instance of its own: its own handler and engines (and, given workerClients, clients).
+      newInstance: () =>
+        makeWorkerHandler(workerClients ? once(() => servicesOn(workerClients())) : () => services),
       batchSize: options.batchSize ?? DEPLOYMENT.workerBatchSize,
       concurrency: options.workers ?? DEFAULT_WORKERS,
       functionTimeoutMs: workerTimeoutMs(options),
