@@ -18,6 +18,7 @@ import {
   JOB_FINISHED_EVENT,
   visibilityTimeoutSeconds,
 } from '../lambda/core/contract.js';
+import { hostGroupsFor } from '../lambda/core/host-group.js';
 import type { JobOptions, PropOption, TunableJobOptions } from '../lambda/core/job-options.js';
 import type { JobMaxima } from '../lambda/core/options.js';
 import { acknowledgeAcceptedFindings } from './accepted-findings.js';
@@ -166,11 +167,21 @@ export class FanoutFetcher extends Construct {
         ...options,
       });
     const deadLetterRetention = Duration.seconds(DEPLOYMENT.deadLetterRetentionSeconds);
+    // FIFO: a chunk's message group is its job's host group, and SQS hands a group to one worker
+    // at a time, so a host's limits hold across the fleet (docs/architecture.md, "Politeness").
+    // High throughput: the per-queue limits apply per message group instead.
+    const fifo = {
+      fifo: true,
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+    };
     this.deadLetterQueue = queue('ChunkDeadLetters', {
+      ...fifo,
       retentionPeriod: deadLetterRetention,
       visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(DEPLOYMENT.deadLetterTimeoutSeconds)),
     });
     this.chunkQueue = queue('Chunks', {
+      ...fifo,
       visibilityTimeout: settings.visibilityTimeout,
       retentionPeriod: Duration.seconds(DEPLOYMENT.queueRetentionSeconds),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
@@ -193,6 +204,7 @@ export class FanoutFetcher extends Construct {
       environment: {
         ...common,
         queueUrl: this.chunkQueue.queueUrl,
+        hostGroups: hostGroupsFor(settings.maxWorkerConcurrency),
         jobDefaults,
         eventBus: this.eventBus.eventBusName,
       },

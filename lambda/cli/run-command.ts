@@ -6,6 +6,7 @@ import { FsObjectStore } from '../adapters/fs-object-store.js';
 import { FanoutError, InvalidOptionError } from '../core/errors.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { isValidJobId, jobKeys, newJobId } from '../core/job/keys.js';
+import { count } from '../core/option-kinds.js';
 import type { JobSummary } from '../core/summary.js';
 import { digestInput, removeSpool } from '../local/input-digest.js';
 import type { EndpointJob } from '../local/run-endpoint.js';
@@ -25,6 +26,18 @@ export interface RunFlags {
   json?: boolean;
   endpoint?: string;
   region?: string;
+  workers?: number;
+}
+
+/** How many worker instances `--workers` may run at once. */
+const MAX_WORKERS = 64;
+const WORKERS = count(1, MAX_WORKERS);
+
+function parseWorkers(text: string): number {
+  const workers = WORKERS.parse(text, '--workers');
+  const problem = WORKERS.check(workers);
+  if (problem) throw new InvalidOptionError('--workers', problem);
+  return workers;
 }
 
 /** `fanout run`: the whole job on this machine, written under --out. */
@@ -47,6 +60,11 @@ export function runCommand(): Command {
       'run the AWS pipeline (S3, SQS, DynamoDB and the Lambda handlers) against this AWS-compatible endpoint',
     )
     .option('--region <name>', 'region for --endpoint (default: AWS_REGION or us-east-1)')
+    .option(
+      '--workers <n>',
+      `worker instances for --endpoint, each isolated as a Lambda instance is (1-${MAX_WORKERS}; default: concurrency / chunk size + 1, at least 2)`,
+      parseWorkers,
+    )
     .option('-q, --quiet', 'no progress line and no summary screen')
     .option('--json', 'print summary.json to stdout instead of the summary screen')
     .action(async (input: string, flags: RunFlags, command: Command) => {
@@ -56,6 +74,12 @@ export function runCommand(): Command {
 
 async function runAction(input: string, flags: RunFlags): Promise<number> {
   const options = optionsFromFlags(flags);
+  if (flags.workers !== undefined && !flags.endpoint) {
+    throw new InvalidOptionError(
+      '--workers',
+      'needs --endpoint: it sets how many worker instances run the AWS pipeline (a run on this machine uses --concurrency)',
+    );
+  }
   const jobId = flags.jobId ?? newJobId();
   if (!isValidJobId(jobId)) {
     throw new InvalidOptionError(
@@ -109,6 +133,7 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
           endpoint: flags.endpoint,
           out: store,
           ...(flags.region && { region: flags.region }),
+          ...(flags.workers && { workers: flags.workers }),
         })
       : (await runLocalJob({ ...job, store })).summary;
     progress?.stop();

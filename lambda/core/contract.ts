@@ -22,6 +22,8 @@ export const HANDLER_ENV = {
   cancelPollMs: 'FANOUT_CANCEL_POLL_MS',
   /** Lifetime of the presigned result URLs the API hands out (s). */
   resultUrlSeconds: 'FANOUT_RESULT_URL_SECONDS',
+  /** Host groups a new job's URLs are split into (one worker at a time per group). */
+  hostGroups: 'FANOUT_HOST_GROUPS',
   /** Options of jobs that name none (JSON object). */
   jobDefaults: 'FANOUT_JOB_DEFAULTS',
   /** Upper bounds on API callers' options (JSON object). */
@@ -72,7 +74,7 @@ export type HandlerName = 'dispatcher' | 'worker' | 'dead-letters' | 'api';
 export const HANDLER_ENVIRONMENTS = {
   dispatcher: {
     required: ['bucket', 'table', 'queueUrl'],
-    set: ['bucket', 'table', 'metricsNamespace', 'queueUrl', 'jobDefaults', 'eventBus'],
+    set: ['bucket', 'table', 'metricsNamespace', 'queueUrl', 'hostGroups', 'jobDefaults', 'eventBus'],
   },
   worker: {
     // The worker that counts a job's last chunk starts the fan-in in the dispatcher function.

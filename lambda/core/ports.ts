@@ -49,6 +49,8 @@ export const MULTIPART_LIMITS = { minPartBytes: 5 * 1024 * 1024, maxParts: 10_00
 export interface ChunkMessage {
   jobId: string;
   chunkId: string;
+  /** The host group of its URLs: one worker at a time fetches a group (absent: one group). */
+  group?: number;
   options: JobOptions;
   items: InputItem[];
 }

@@ -1,9 +1,11 @@
 import {
+  DEPLOYMENT_DEFAULTS,
   HANDLER_ENV as ENV,
   type HandlerVariable,
   RUNTIME_DEFAULTS,
   requiredVariables,
 } from '../core/contract.js';
+import { hostGroupsFor } from '../core/host-group.js';
 import type { JobOptions } from '../core/job-options.js';
 import {
   checkJobOptions,
@@ -34,6 +36,8 @@ export interface HandlerConfig {
   cancelPollMs: number;
   /** Lifetime of the presigned result URLs the API hands out (s). */
   resultUrlSeconds: number;
+  /** Host groups a new job's URLs are split into (dispatcher). */
+  hostGroups: number;
   /** Options of jobs that name none: uploads, and API requests' base (HANDLER_ENV.jobDefaults, JSON). */
   jobDefaults: JobOptions;
   /** The ranges API callers' options must keep to (HANDLER_ENV.jobMaxima, JSON of upper bounds). */
@@ -90,6 +94,7 @@ export function readConfig(
     deadlineMarginMs: whole(ENV.deadlineMarginMs, RUNTIME_DEFAULTS.deadlineMarginMs),
     dispatchMarginMs: whole(ENV.dispatchMarginMs, RUNTIME_DEFAULTS.dispatchMarginMs),
     cancelPollMs: whole(ENV.cancelPollMs, RUNTIME_DEFAULTS.cancelPollMs),
+    hostGroups: whole(ENV.hostGroups, hostGroupsFor(DEPLOYMENT_DEFAULTS.maxWorkerConcurrency)),
     resultUrlSeconds: whole(ENV.resultUrlSeconds, RUNTIME_DEFAULTS.resultUrlSeconds),
     jobDefaults: defaults.options,
     jobLimits,

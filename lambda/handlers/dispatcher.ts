@@ -29,7 +29,12 @@ async function dispatch(
     // A resumed run opens the list where its checkpoint stopped (a ranged GET of the same ETag).
     const source: OpenSource = (start) => services.openSource(request.source, start);
     const shouldPause = () => context.getRemainingTimeInMillis() < services.config.dispatchMarginMs;
-    const result = await dispatchJob(services, request, source, { shouldPause, ...(resume && { resume }) });
+    const { hostGroups } = services.config;
+    const result = await dispatchJob(services, request, source, {
+      shouldPause,
+      hostGroups,
+      ...(resume && { resume }),
+    });
     if (result.paused) {
       log('info', 'dispatch continues in another run', { jobId: request.jobId, ...result.paused });
       await services.startDispatch({ jobId: request.jobId, resume: result.paused });

@@ -12,44 +12,85 @@ import { errorMessage, log } from './log.js';
 import { emitMetrics } from './metrics.js';
 import { awsServices, once, type Services } from './services.js';
 
-/**
- * One engine (one keep-alive agent) per distinct set of job options, for the life of the
- * process; with body mode 'store' or robots 'obey' also per job, since stored bodies and
- * robots.txt verdicts go under the job.
- */
-const engines = new Map<string, FetchEngine>();
+/** Jobs whose engines one worker instance keeps; a warm instance serves one job after another. */
+const KEPT_JOB_ENGINES = 4;
 
-function engineFor(services: Services, jobId: string, options: JobOptions): FetchEngine {
-  const stores = options.body === 'store';
-  const perJob = stores || options.robots === 'obey';
-  const key = `${perJob ? jobId : ''}|${JSON.stringify(options)}`;
-  let engine = engines.get(key);
-  if (!engine) {
-    const storeBody = async (sha256: string, body: Buffer) => {
-      await services.store.putIfAbsent(jobKeys.body(jobId, sha256), body);
-    };
-    const robotsStore = objectRobotsStore(services.store, jobId);
-    engine = new FetchEngine({ options, robotsStore, ...(stores && { storeBody }) });
-    engines.set(key, engine);
+/**
+ * A worker instance's engines: one per job (its host limits, connection pool and robots.txt
+ * verdicts are the job's), kept while the instance lives, as a Lambda instance keeps module
+ * state. They live in the handler, not the module, so handlers made in one process (the
+ * local fleet) share nothing. Beyond KEPT_JOB_ENGINES jobs, the least recently used engine
+ * is closed once no chunk is using it.
+ */
+class JobEngines {
+  private readonly engines = new Map<string, { engine: FetchEngine; users: number }>();
+
+  /** Runs `use` with the job's engine, made on first use. */
+  async with<T>(
+    services: Services,
+    jobId: string,
+    options: JobOptions,
+    use: (engine: FetchEngine) => Promise<T>,
+  ): Promise<T> {
+    let entry = this.engines.get(jobId);
+    if (entry) this.engines.delete(jobId);
+    else {
+      const storeBody = async (sha256: string, body: Buffer) => {
+        await services.store.putIfAbsent(jobKeys.body(jobId, sha256), body);
+      };
+      const robotsStore = objectRobotsStore(services.store, jobId);
+      const engine = new FetchEngine({
+        options,
+        robotsStore,
+        ...(options.body === 'store' && { storeBody }),
+      });
+      entry = { engine, users: 0 };
+    }
+    this.engines.set(jobId, entry);
+    entry.users += 1;
+    try {
+      return await use(entry.engine);
+    } finally {
+      entry.users -= 1;
+      this.closeIdleBeyondKept();
+    }
   }
-  return engine;
+
+  private closeIdleBeyondKept(): void {
+    let excess = this.engines.size - KEPT_JOB_ENGINES;
+    for (const [jobId, { engine, users }] of this.engines) {
+      if (excess <= 0) break;
+      if (users > 0) continue;
+      this.engines.delete(jobId);
+      excess -= 1;
+      void engine.close().catch(() => {});
+    }
+  }
 }
 
 /** Fetches one chunk message; throws when the message must be delivered again. */
-async function handleRecord(services: Services, record: SQSRecord, deadline: AbortSignal): Promise<void> {
+async function handleRecord(
+  services: Services,
+  engines: JobEngines,
+  record: SQSRecord,
+  deadline: AbortSignal,
+): Promise<void> {
   const message = parseChunkMessage(record.body);
-  const engine = engineFor(services, message.jobId, message.options);
   const started = Date.now();
   const errors = new Map<string, number>();
   const onRecord = (r: ResultRecord) => {
     if (r.error) errors.set(r.error.code, (errors.get(r.error.code) ?? 0) + 1);
   };
   const { store, jobs, config } = services;
-  const outcome = await processChunk({ store, jobs, engine, onRecord }, message, {
-    deadline,
-    firstDelivery: record.attributes.ApproximateReceiveCount === '1',
-    cancelPollMs: config.cancelPollMs,
-  });
+  const outcome = await engines.with(services, message.jobId, message.options, (engine) =>
+    processChunk({ store, jobs, engine, onRecord }, message, {
+      deadline,
+      firstDelivery: record.attributes.ApproximateReceiveCount === '1',
+      cancelPollMs: config.cancelPollMs,
+      // Each worker instance has its own engine: the next owner of the chunk's hosts goes on from here.
+      handOverPace: true,
+    }),
+  );
   const ms = Date.now() - started;
   log('info', 'chunk done', {
     jobId: message.jobId,
@@ -93,9 +134,12 @@ async function release(services: Services, record: SQSRecord, afterSeconds: numb
 /**
  * The worker Lambda: an SQS batch of chunk messages in, partial batch failures out.
  * Records are processed one after another (each chunk is already concurrent inside);
- * once the deadline is near, the remaining records are returned as failures untouched.
+ * once the deadline is near, or one record failed, the remaining records are returned as
+ * failures untouched.
+ * Each handler made is one worker instance, with engines of its own.
  */
 export function makeWorkerHandler(services: () => Services) {
+  const engines = new JobEngines();
   return async (
     event: SQSEvent,
     context: Pick<Context, 'getRemainingTimeInMillis'>,
@@ -103,16 +147,20 @@ export function makeWorkerHandler(services: () => Services) {
     const s = services();
     const stopAt = Date.now() + context.getRemainingTimeInMillis() - s.config.deadlineMarginMs;
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    // A FIFO queue keeps a group's chunks in order: once one fails, the rest of the batch
+    // goes back untouched (as Lambda asks of FIFO consumers), like those past the deadline.
+    let failed = false;
     for (const record of event.Records) {
       const remaining = stopAt - Date.now();
-      if (remaining <= 0) {
+      if (failed || remaining <= 0) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         await release(s, record, 0);
         continue;
       }
       try {
-        await handleRecord(s, record, AbortSignal.timeout(remaining));
+        await handleRecord(s, engines, record, AbortSignal.timeout(remaining));
       } catch (err) {
+        failed = true;
         log('warn', 'chunk not finished; it will be delivered again', {
           messageId: record.messageId,
           error: errorMessage(err),
@@ -120,9 +168,12 @@ export function makeWorkerHandler(services: () => Services) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         // Out of time, not broken: another worker may go on at once (from the checkpoint) rather
         // than after the visibility timeout. AWS failing for a while (the SDK has retried already):
-        // again after a backoff that grows with each receive.
-        if (err instanceof ChunkDeadlineError) await release(s, record, 0);
-        else if (isTransientAwsError(err)) await release(s, record, awsFailureBackoff(record));
+        // again after a backoff that grows with each receive. Anything else (a malformed message,
+        // a refused call) fails the same way each time: at once, so it reaches the dead-letter
+        // queue (and fails its job, naming it) in seconds, not after maxReceiveCount visibility
+        // timeouts while its FIFO group's other chunks wait behind it.
+        if (err instanceof ChunkDeadlineError || !isTransientAwsError(err)) await release(s, record, 0);
+        else await release(s, record, awsFailureBackoff(record));
       }
     }
     return { batchItemFailures };

@@ -6,6 +6,7 @@ import {
   HANDLER_ENV as ENV,
   visibilityTimeoutSeconds,
 } from '../core/contract.js';
+import { hostGroupsFor } from '../core/host-group.js';
 import { FINAL_STATUSES, type JobState } from '../core/ports.js';
 import { makeApiHandler } from '../handlers/api.js';
 import { readConfig } from '../handlers/config.js';
@@ -27,8 +28,8 @@ import { SqsEventSource } from './sqs-event-source.js';
  */
 export const LOCAL_RESOURCE_NAMES: ResourceNames = {
   bucket: 'fanout-local',
-  queueName: 'fanout-chunks',
-  dlqName: 'fanout-chunks-dlq',
+  queueName: 'fanout-chunks.fifo',
+  dlqName: 'fanout-chunks-dlq.fifo',
   tableName: 'fanout-jobs',
 };
 
@@ -44,7 +45,11 @@ export interface LocalDeploymentOptions {
   names?: Partial<ResourceNames>;
   /** Handler environment on top of the resource variables (HANDLER_ENV's jobDefaults, jobMaxima, …). */
   env?: NodeJS.ProcessEnv;
-  /** Worker invocations at once (the function's reserved concurrency). @default 4 */
+  /**
+   * Worker instances polling at once (the function's reserved concurrency); each handles one
+   * invocation at a time with a handler, engines and (given `workerClients`) clients of its own.
+   * @default 4
+   */
   workers?: number;
   /** Messages per worker invocation (the event source's BatchSize). @default 1, as the stack */
   batchSize?: number;
@@ -59,6 +64,9 @@ export interface LocalDeploymentOptions {
   /** Long-poll wait of each receive (s). @default 1 */
   waitTimeSeconds?: number;
 }
+
+/** Worker instances at once when none are asked for. */
+const DEFAULT_WORKERS = 4;
 
 /** How long one read of the job item answers whether the job has ended (ms). */
 const JOB_STATE_READ_MS = 200;
@@ -81,6 +89,7 @@ export class LocalDeployment {
   readonly services: Services;
   readonly api: ReturnType<typeof makeApiHandler>;
   readonly dispatcher: ReturnType<typeof makeDispatcherHandler>;
+  /** A worker instance for a direct `chunks.pollOnce()`; runUntilFinished's pollers make their own. */
   readonly worker: ReturnType<typeof makeWorkerHandler>;
   readonly chunks: SqsEventSource;
   readonly deadLetters: SqsEventSource;
@@ -100,6 +109,8 @@ export class LocalDeployment {
         [ENV.table]: names.tableName,
         [ENV.queueUrl]: queues.queueUrl,
         [ENV.dispatcherFunction]: 'fanout-dispatcher',
+        // As the stack: twice as many host groups as workers at once.
+        [ENV.hostGroups]: String(hostGroupsFor(options.workers ?? DEFAULT_WORKERS)),
         ...options.env,
       },
       // One configuration serves all four handlers.
@@ -122,11 +133,12 @@ export class LocalDeployment {
       ...common,
       queueUrl: queues.queueUrl,
       handler: this.worker,
-      ...(workerClients && {
-        newInstance: () => makeWorkerHandler(once(() => servicesOn(workerClients()))),
-      }),
+      // Each poller is one worker instance, as Lambda runs each concurrent invocation in an
+      // instance of its own: its own handler and engines (and, given workerClients, clients).
+      newInstance: () =>
+        makeWorkerHandler(workerClients ? once(() => servicesOn(workerClients())) : () => services),
       batchSize: options.batchSize ?? DEPLOYMENT.workerBatchSize,
-      concurrency: options.workers ?? 4,
+      concurrency: options.workers ?? DEFAULT_WORKERS,
       functionTimeoutMs: workerTimeoutMs(options),
     });
     this.deadLetters = new SqsEventSource({

@@ -25,11 +25,21 @@ export interface EndpointJob {
   inputDigest?: string;
   format: InputFormat;
   options: JobOptions;
+  /**
+   * Worker instances polling at once, each isolated as a Lambda instance is.
+   * @default defaultWorkers(options)
+   */
+  workers?: number;
   /** Where the job's objects are copied once it ends (the same tree as a local run). */
   out: ObjectStore;
   /** Asks the job to cancel: URLs not yet fetched end as CANCELLED, and the job still finalizes. */
   signal?: AbortSignal;
   onProgress?: (progress: LocalProgress) => void;
+}
+
+/** Workers enough to keep `concurrency` URLs in flight with whole chunks, and one more; at least 2. */
+export function defaultWorkers(options: Pick<JobOptions, 'concurrency' | 'chunkSize'>): number {
+  return Math.max(2, Math.ceil(options.concurrency / options.chunkSize) + 1);
 }
 
 export interface EndpointResult {
@@ -73,7 +83,7 @@ async function runHandlers(job: EndpointJob): Promise<EndpointResult> {
       [HANDLER_ENV.jobMaxima]: JSON.stringify({ allowPrivate: true }),
       [HANDLER_ENV.cancelPollMs]: '1000',
     },
-    workers: Math.max(2, Math.ceil(job.options.concurrency / job.options.chunkSize) + 1),
+    workers: job.workers ?? defaultWorkers(job.options),
   });
   const { services } = deployment;
   const { bucket } = services.config;

@@ -146,6 +146,9 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
         },
         job.input,
         {
+          // One engine fetches the whole job here, so its limits hold without host groups: one
+          // group keeps the chunks (and so the results) in input order.
+          hostGroups: 1,
           onClaimed: async (created) => {
             if (created) return;
             resumed = true;

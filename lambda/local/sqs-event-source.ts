@@ -3,6 +3,7 @@ import {
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
+  type ReceiveMessageCommandOutput,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -97,18 +98,36 @@ export class SqsEventSource {
     this.arn = queueArn(options.queueUrl, this.region);
   }
 
+  /**
+   * The receive before this one, on a FIFO queue. moto answers concurrent receives from a view
+   * of the message groups in flight taken when each began, so two pollers receiving at once can
+   * both get a message of one group, which SQS never allows; one receive at a time keeps the
+   * groups' exclusivity the stack relies on (a receive returns as soon as it has a message).
+   */
+  private receiving: Promise<unknown> = Promise.resolve();
+
+  private receive(): Promise<ReceiveMessageCommandOutput> {
+    const { sqs, queueUrl } = this.options;
+    const call = () =>
+      sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: this.batchSize,
+          WaitTimeSeconds: this.waitTimeSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+    if (!queueUrl.endsWith('.fifo')) return call();
+    const turn = this.receiving.then(call, call);
+    this.receiving = turn.catch(() => {});
+    return turn;
+  }
+
   /** One receive and one invocation; resolves to the number of messages handed over. */
   async pollOnce(handler: SqsHandler = this.options.handler): Promise<number> {
     const { sqs, queueUrl } = this.options;
-    const received = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: this.batchSize,
-        WaitTimeSeconds: this.waitTimeSeconds,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
+    const received = await this.receive();
     const messages = received.Messages ?? [];
     if (messages.length === 0) return 0;
     this.invocations += 1;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Chunk, Chunker, chunkIdAt, itemBytes } from '../../lambda/core/chunker.js';
+import { hostGroupOf, hostGroupsFor } from '../../lambda/core/host-group.js';
 import type { InputItem } from '../../lambda/core/record.js';
 
 const items = (n: number, urlLength = 30): InputItem[] =>
@@ -8,15 +9,14 @@ const items = (n: number, urlLength = 30): InputItem[] =>
     url: `https://e.com/${String(i).padStart(urlLength, 'x')}`,
   }));
 
-function chunkAll(list: InputItem[], size: number, maxBytes: number): Chunk[] {
-  const chunker = new Chunker(size, maxBytes);
+function chunkAll(list: InputItem[], size: number, maxBytes: number, groups = 1): Chunk[] {
+  const chunker = new Chunker(size, maxBytes, groups);
   const out: Chunk[] = [];
   for (const item of list) {
     const chunk = chunker.add(item);
     if (chunk) out.push(chunk);
   }
-  const last = chunker.flush();
-  if (last) out.push(last);
+  out.push(...chunker.flush());
   return out;
 }
 
@@ -72,5 +72,61 @@ describe('Chunker', () => {
     ['an id and meta', { line: 9, url: 'https://e.com/', id: 'x', meta: { a: 1 } }],
   ])('counts the serialised bytes of an item with %s exactly', (_, item) => {
     expect(itemBytes(item)).toBe(Buffer.byteLength(JSON.stringify(item)) + 1);
+  });
+});
+
+describe('Chunker by host group', () => {
+  const spread = (n: number, hosts: number): InputItem[] =>
+    Array.from({ length: n }, (_, i) => ({ line: i + 1, url: `https://h${i % hosts}.example/${i}` }));
+
+  it('puts each host in one group and every chunk in one group, every item once', () => {
+    const list = spread(2000, 37);
+    const chunks = chunkAll(list, 25, 1_000_000, 8);
+    for (const chunk of chunks) {
+      expect(new Set(chunk.items.map((i) => hostGroupOf(i.url, 8)))).toEqual(new Set([chunk.group]));
+    }
+    expect(chunks.flatMap((c) => c.items).sort((a, b) => a.line - b.line)).toEqual(list);
+    expect(chunks.map((c) => c.chunkId)).toEqual(chunks.map((_, i) => chunkIdAt(i)));
+    // Only the last chunk of each group is partial.
+    const partial = chunks.filter((c) => c.items.length < 25);
+    expect(new Set(partial.map((c) => c.group)).size).toBe(partial.length);
+  });
+
+  it('keeps input order within a group', () => {
+    const chunks = chunkAll(spread(500, 5), 10, 1_000_000, 4);
+    for (const group of new Set(chunks.map((c) => c.group))) {
+      const lines = chunks.filter((c) => c.group === group).flatMap((c) => c.items.map((i) => i.line));
+      expect(lines).toEqual([...lines].sort((a, b) => a - b));
+    }
+  });
+
+  it('a run resumed with the pending groups makes the chunks one long run makes', () => {
+    const list = spread(1000, 23);
+    const whole = chunkAll(list, 30, 1_000_000, 16);
+    const first = new Chunker(30, 1_000_000, 16);
+    const out: Chunk[] = [];
+    for (const item of list.slice(0, 417)) {
+      const chunk = first.add(item);
+      if (chunk) out.push(chunk);
+    }
+    const saved = JSON.parse(JSON.stringify(first.pendingGroups()));
+    const second = new Chunker(30, 1_000_000, 16, first.count, saved);
+    expect(second.pending).toBe(first.pending);
+    for (const item of list.slice(417)) {
+      const chunk = second.add(item);
+      if (chunk) out.push(chunk);
+    }
+    out.push(...second.flush());
+    expect(out).toEqual(whole);
+  });
+
+  it('host names group as the limiter counts them: case and default port do not matter', () => {
+    expect(hostGroupOf('https://EXAMPLE.com/a', 64)).toBe(hostGroupOf('https://example.com:443/b', 64));
+    expect(hostGroupOf('https://example.com/a', 1)).toBe(0);
+  });
+
+  it('twice as many groups as workers, at most 512', () => {
+    expect(hostGroupsFor(50)).toBe(100);
+    expect(hostGroupsFor(1000)).toBe(512);
   });
 });

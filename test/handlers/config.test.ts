@@ -69,6 +69,7 @@ describe('readConfig: values and defaults', () => {
       deadlineMarginMs: 15_000,
       dispatchMarginMs: 60_000,
       cancelPollMs: 5_000,
+      hostGroups: 100,
       resultUrlSeconds: 3_600,
       jobDefaults: DEFAULT_OPTIONS,
       jobLimits: OPTION_LIMITS,

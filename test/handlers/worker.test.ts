@@ -87,17 +87,19 @@ describe('worker handler', () => {
     expect(results.map((r) => r.line)).toEqual([1, 2, 101]);
   });
 
-  it('a poison message is a batch item failure; the others still succeed', async () => {
+  it('a poison message is a batch item failure; those before it succeed, those after go back untouched (FIFO order)', async () => {
     const s = services();
-    const [message] = await prepare(s, [['/ok']]);
+    const [first, last] = await prepare(s, [['/ok'], ['/ok']]);
+    const good = makeSqsRecord(JSON.stringify(first), 'good');
     const poison = makeSqsRecord('{"not":"a chunk"}', 'poison');
-    const good = makeSqsRecord(JSON.stringify(message), 'good');
-    const response = await makeWorkerHandler(() => s)({ Records: [poison, good] }, context(60_000));
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
+    const after = makeSqsRecord(JSON.stringify(last), 'after');
+    const response = await makeWorkerHandler(() => s)({ Records: [good, poison, after] }, context(60_000));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }, { itemIdentifier: 'after' }]);
     expect((await s.jobs.get('j'))?.chunksDone).toBe(1);
+    expect(s.released).toEqual(['rh-poison', 'rh-after']);
   });
 
-  it('AWS still failing after the SDK retried (an HTML 5xx): failed and released after a backoff; a 4xx waits', async () => {
+  it('AWS still failing after the SDK retried (an HTML 5xx): failed and released after a backoff; a 4xx at once', async () => {
     const s = services();
     const [message] = await prepare(s, [['/ok']]);
     const failWith = (status: number) => {
@@ -127,8 +129,10 @@ describe('worker handler', () => {
       { Records: [makeSqsRecord(JSON.stringify(message), 'bad')] },
       context(60_000),
     );
-    // A 4xx is not released: it waits out the visibility timeout.
-    expect(s.released).toEqual(['rh-busy', 'rh-busy', 'rh-busy']);
+    // A 4xx fails the same way every time: it comes back at once, on its way to the dead-letter
+    // queue, rather than holding its FIFO group for maxReceiveCount visibility timeouts.
+    expect(s.released).toEqual(['rh-busy', 'rh-busy', 'rh-busy', 'rh-bad']);
+    expect(s.releaseDelays.at(-1)).toBe(0);
   });
 
   it('near the deadline: the chunk in progress checkpoints and fails, later records are returned untouched', async () => {

@@ -1,12 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, server: TargetServer) => unknown;
 
 /** A real HTTP server on 127.0.0.1 for fetch tests: routes by path, counts what it sees. */
 export class TargetServer {
-  readonly requests: Array<{ path: string; host: string; at: number; headers: IncomingMessage['headers'] }> =
-    [];
+  /** Each request as it started (`at`), and when its answer ended or the client left (`doneAt`). */
+  readonly requests: Array<{
+    path: string;
+    host: string;
+    at: number;
+    doneAt?: number;
+    headers: IncomingMessage['headers'];
+  }> = [];
   /**
    * Requests for /robots.txt, kept apart from `requests` and the in-flight counts so those
    * count what a test sent. Answered 404 (allow all) unless a route names /robots.txt.
@@ -19,6 +30,7 @@ export class TargetServer {
   readonly hostMaxInFlight = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
+  private readonly aliases: NetServer[] = [];
   port = 0;
 
   constructor(
@@ -49,11 +61,21 @@ export class TargetServer {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
+    // More loopback addresses on the same port: distinct hosts, one server and one record.
+    for (const address of this.options.alsoOn ?? []) {
+      const alias = createNetServer((socket) => server.emit('connection', socket));
+      await new Promise<void>((resolve, reject) => {
+        alias.once('error', reject);
+        alias.listen(this.port, address, resolve);
+      });
+      this.aliases.push(alias);
+    }
     return this;
   }
 
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
+    await Promise.all(this.aliases.map((alias) => new Promise((resolve) => alias.close(resolve))));
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
@@ -67,7 +89,13 @@ export class TargetServer {
       else res.writeHead(404).end('no robots.txt');
       return;
     }
-    this.requests.push({ path: url.pathname, host, at: Date.now(), headers: req.headers });
+    const request: TargetServer['requests'][number] = {
+      path: url.pathname,
+      host,
+      at: Date.now(),
+      headers: req.headers,
+    };
+    this.requests.push(request);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     const hostNow = (this.hostInFlight.get(host) ?? 0) + 1;
@@ -77,6 +105,7 @@ export class TargetServer {
     const finish = () => {
       if (done) return;
       done = true;
+      request.doneAt = Date.now();
       this.inFlight -= 1;
       this.hostInFlight.set(host, (this.hostInFlight.get(host) ?? 1) - 1);
     };
@@ -95,6 +124,8 @@ export interface TargetServerOptions {
   fallback?: Route;
   /** Server-side idle keep-alive; Node's default (5 s) when absent. */
   keepAliveTimeoutMs?: number;
+  /** Other loopback addresses (e.g. 127.0.0.2) served on the same port, as distinct host names. */
+  alsoOn?: readonly string[];
 }
 
 /** Starts a target server with the given routes. */

@@ -242,6 +242,8 @@ describe('a poison message', () => {
       new SendMessageCommand({
         QueueUrl: services.config.queueUrl,
         MessageBody: JSON.stringify({ jobId, chunkId: '00000000', items: 'not a list' }),
+        MessageGroupId: `${jobId}/0`,
+        MessageDeduplicationId: 'poison-1',
       }),
     );
     const delivered = deployment.chunks.delivered;

@@ -54,6 +54,7 @@ const TABLE_WAIT_SECONDS = 120;
 export async function ensureResources(clients: AwsClients, names: ResourceNames): Promise<ProvisionedQueues> {
   await ensureBucket(clients.s3, names.bucket);
   const dlqUrl = await ensureQueue(clients.sqs, names.dlqName, {
+    ...fifoAttributes(names.dlqName),
     MessageRetentionPeriod: String(DEPLOYMENT_DEFAULTS.deadLetterRetentionSeconds),
     VisibilityTimeout: String(visibilityTimeoutSeconds(DEPLOYMENT_DEFAULTS.deadLetterTimeoutSeconds)),
   });
@@ -63,6 +64,7 @@ export async function ensureResources(clients: AwsClients, names: ResourceNames)
   const dlqArn = Attributes?.QueueArn;
   if (!dlqArn) throw new Error(`queue ${names.dlqName} has no QueueArn`);
   const queueUrl = await ensureQueue(clients.sqs, names.queueName, {
+    ...fifoAttributes(names.queueName),
     VisibilityTimeout: String(
       names.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds(DEPLOYMENT_DEFAULTS.workerTimeoutSeconds),
     ),
@@ -93,6 +95,15 @@ async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
   }
 }
 
+/**
+ * A queue named `*.fifo` is a FIFO queue, as the stack's are: high throughput (deduplication and
+ * the throughput limit per message group), since each job's host group is its own group.
+ */
+function fifoAttributes(queueName: string): Partial<Record<QueueAttributeName, string>> {
+  if (!queueName.endsWith('.fifo')) return {};
+  return { FifoQueue: 'true', DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' };
+}
+
 /** CreateQueue with the attributes; an existing queue with other attributes gets them set instead. */
 async function ensureQueue(
   sqs: SQSClient,
@@ -110,7 +121,9 @@ async function ensureQueue(
   }
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
   if (!QueueUrl) throw new Error(`queue ${queueName} has no URL`);
-  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+  // Whether a queue is FIFO is fixed when it is made.
+  const { FifoQueue: _fixed, ...settable } = attributes;
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: settable }));
   return QueueUrl;
 }
 

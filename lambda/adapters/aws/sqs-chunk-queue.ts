@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type BatchResultErrorEntry,
   ChangeMessageVisibilityCommand,
@@ -36,6 +37,8 @@ export interface SqsChunkQueueOptions {
 
 interface Entry {
   chunkId: string;
+  /** The FIFO message group: the job's host group, which one worker at a time receives. */
+  groupId: string;
   body: string;
   attributes: Record<string, MessageAttributeValue>;
   bytes: number;
@@ -46,16 +49,24 @@ interface Lost {
   reason: string;
 }
 
-/** The chunk queue on SQS: each chunk one message, sent in batches that respect SQS's limits. */
+/**
+ * The chunk queue on SQS: each chunk one message, sent in batches that respect SQS's limits.
+ * On a FIFO queue (its name ends in `.fifo`, as the stack's does) each chunk goes to the message
+ * group of its job and host group, so one worker at a time fetches a host (docs/architecture.md,
+ * "Politeness"); each send has a fresh deduplication id, since a chunk sent again on purpose (a
+ * dispatch retried, a job re-run) must arrive, and workers already take a chunk only once.
+ */
 export class SqsChunkQueue implements ChunkQueue {
   private readonly client: SQSClient;
   private readonly queueUrl: string;
+  private readonly fifo: boolean;
   private readonly maxAttempts: number;
   private readonly backoffBaseMs: number;
 
   constructor(options: SqsChunkQueueOptions) {
     this.client = options.client;
     this.queueUrl = options.queueUrl;
+    this.fifo = options.queueUrl.endsWith('.fifo');
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 8);
     this.backoffBaseMs = options.backoffBaseMs ?? 100;
   }
@@ -91,7 +102,10 @@ export class SqsChunkQueue implements ChunkQueue {
       let failed: BatchResultErrorEntry[];
       try {
         const res = await this.client.send(
-          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: [...byId].map(toRequestEntry) }),
+          new SendMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: [...byId].map(([id, entry]) => this.requestEntry(id, entry)),
+          }),
         );
         const answered = new Set([...(res.Successful ?? []), ...(res.Failed ?? [])].map((e) => e.Id));
         // An entry in neither list is treated as failed: it must not be lost silently.
@@ -124,6 +138,25 @@ export class SqsChunkQueue implements ChunkQueue {
     }
     return lost;
   }
+
+  private requestEntry(id: string, entry: Entry): SendMessageBatchRequestEntry {
+    return {
+      Id: id,
+      MessageBody: entry.body,
+      MessageAttributes: entry.attributes,
+      ...(this.fifo && { MessageGroupId: entry.groupId, MessageDeduplicationId: randomUUID() }),
+    };
+  }
+}
+
+/**
+ * The FIFO message group of a chunk: its job and host group, in SQS's alphabet and 128
+ * characters (a job id too long to fit is cut: two such jobs then share groups, which only makes
+ * them politer).
+ */
+export function messageGroupOf(message: Pick<ChunkMessage, 'jobId' | 'group'>): string {
+  const job = message.jobId.replace(/[^\x21-\x7e]/g, '_').slice(0, 110);
+  return `${job}/${message.group ?? 0}`;
 }
 
 function toEntry(message: ChunkMessage): Entry {
@@ -141,7 +174,7 @@ function toEntry(message: ChunkMessage): Entry {
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
     bytes += Buffer.byteLength(value.StringValue ?? '');
   }
-  return { chunkId: message.chunkId, body, attributes, bytes };
+  return { chunkId: message.chunkId, groupId: messageGroupOf(message), body, attributes, bytes };
 }
 
 /** Groups entries in order into batches of at most 10 entries and MAX_BATCH_BYTES (an oversize entry goes alone). */
@@ -168,10 +201,6 @@ function batchEntries(entries: readonly Entry[]): Entry[][] {
 /** A batch entry id: the chunk id in SQS's alphabet, prefixed by the position so it is unique in the batch. */
 function entryId(chunkId: string, index: number): string {
   return `${index}-${chunkId.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 80);
-}
-
-function toRequestEntry([id, entry]: [string, Entry]): SendMessageBatchRequestEntry {
-  return { Id: id, MessageBody: entry.body, MessageAttributes: entry.attributes };
 }
 
 /** Parses and checks a chunk message body; a malformed (poison) message throws an Error saying what is wrong. */

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type Chunk, Chunker } from '../chunker.js';
+import { type Chunk, Chunker, type PendingGroup } from '../chunker.js';
+import { DEPLOYMENT_DEFAULTS } from '../contract.js';
 import { INPUT_LIMITS } from '../defaults.js';
 import { FanoutError, InputError } from '../errors.js';
+import { hostGroupsFor } from '../host-group.js';
 import type { ParsedSoFar } from '../input/line-parser.js';
 import type { OpenedSource, SourceStart } from '../input/open-input.js';
 import { type InputBatch, type InputStart, parseInputBatches } from '../input/parse-input.js';
@@ -35,6 +37,10 @@ export interface DispatchCheckpoint {
   etag?: string;
   /** Chunks sent so far: the index of the next chunk. */
   chunks: number;
+  /** The job's host groups (the chain's first run chose them). */
+  groups?: number;
+  /** URLs accepted but not yet in a chunk, saved by group at `jobKeys.dispatchPending`. */
+  pending?: number;
   accepted: number;
   invalid: number;
   /** Duplicates skipped by dedupe (absent in checkpoints of older versions). */
@@ -58,6 +64,11 @@ export interface DispatchControl {
   shouldPause?: () => boolean;
   /** Called for each chunk as it is made. */
   onChunk?: (chunk: Chunk) => void;
+  /**
+   * Host groups of a new job (hostGroupOf): each group's chunks go to one worker at a time.
+   * @default hostGroupsFor(DEPLOYMENT_DEFAULTS.maxWorkerConcurrency)
+   */
+  hostGroups?: number;
   /**
    * Called once job.json is claimed (`created`) or found to hold this same request (a
    * re-run), before any chunk is sent: a re-run can prepare the job's objects here.
@@ -186,7 +197,17 @@ export async function dispatchJob(
   const invalidUpload = deps.store.putStream(invalidKey, invalidOut, 'application/gzip');
   // An upload that fails early stops the dispatch at its next rejected line, not at the end.
   invalidUpload.catch((err: unknown) => invalidOut.fail(err));
-  const chunker = new Chunker(options.chunkSize, INPUT_LIMITS.maxChunkBytes, resume?.chunks ?? 0);
+  const groups =
+    resume?.groups ?? control.hostGroups ?? hostGroupsFor(DEPLOYMENT_DEFAULTS.maxWorkerConcurrency);
+  const pendingKey = (runs: number) => jobKeys.dispatchPending(jobId, chain, runs);
+  const pendingBefore = resume?.pending ? await readPending(deps.store, pendingKey(run)) : [];
+  const chunker = new Chunker(
+    options.chunkSize,
+    INPUT_LIMITS.maxChunkBytes,
+    groups,
+    resume?.chunks ?? 0,
+    pendingBefore,
+  );
   let batch: Chunk[] = [];
   let accepted = resume?.accepted ?? 0;
   let invalid = resume?.invalid ?? 0;
@@ -201,7 +222,13 @@ export async function dispatchJob(
 
   const sendBatch = async () => {
     if (batch.length === 0) return;
-    const messages = batch.map((chunk) => ({ jobId, chunkId: chunk.chunkId, options, items: chunk.items }));
+    const messages = batch.map((chunk) => ({
+      jobId,
+      chunkId: chunk.chunkId,
+      group: chunk.group,
+      options,
+      items: chunk.items,
+    }));
     batch = [];
     await deps.queue.send(messages);
   };
@@ -213,19 +240,21 @@ export async function dispatchJob(
     if (batch.length >= SEND_BATCH) await sendBatch();
     if (!control.shouldPause?.()) return false;
     await sendBatch();
-    // A chunk cut by size leaves the URL that did not fit (the one on `line`) in the chunker:
-    // the checkpoint stops after the event before it, so the next run starts its chunk with
-    // it, as one long run would. Lines between the two are blank or comments.
-    const held = chunker.pending;
-    const at = held > 0 ? { line: lastLine, offset: lastEnd } : { line, offset: end };
+    // URLs in groups' unfinished chunks are saved with the checkpoint: the next run starts with
+    // them and reads on after `line`, so it makes the chunks one long run would.
+    const held = chunker.pendingGroups();
+    if (chunker.pending > 0)
+      await deps.store.put(pendingKey(run + 1), JSON.stringify(held), 'application/json');
     // A ranged read needs plain bytes; dedupe needs every URL before the offset again.
     const ranged = current?.plain && !options.dedupe && current.soFar !== undefined;
     paused = {
-      line: at.line,
-      ...(ranged && { offset: at.offset, parsed: current?.soFar }),
+      line,
+      ...(ranged && { offset: end, parsed: current?.soFar }),
       ...(etag !== undefined && { etag }),
       chunks: chunker.count,
-      accepted: accepted - held,
+      groups,
+      pending: chunker.pending,
+      accepted,
       invalid,
       duplicates,
       lines,
@@ -261,8 +290,11 @@ export async function dispatchJob(
       }
     }
     if (!paused) {
-      await take(chunker.flush(), lastLine, lastEnd);
-      await sendBatch();
+      // The groups' last chunks, one by one: a run may pause between them like between any two.
+      for (let chunk = chunker.flushOne(); chunk; chunk = chunker.flushOne()) {
+        if (await take(chunk, lastLine, lastEnd)) break;
+      }
+      if (!paused) await sendBatch();
     }
   } catch (err) {
     invalidOut.fail(err);
@@ -300,6 +332,13 @@ export async function dispatchJob(
   const progress = await deps.jobs.setTotal(jobId, { chunks: manifest.chunks, accepted, invalid });
   const claimedFinalize = isComplete(progress) && (await deps.jobs.claimFinalize(jobId));
   return { paused: null, manifest, claimedFinalize };
+}
+
+/** The URLs a paused run left in groups' unfinished chunks. */
+async function readPending(store: ObjectStore, key: string): Promise<PendingGroup[]> {
+  const saved = await store.get(key);
+  if (!saved) throw new Error(`${key} is missing: the paused dispatch saved its unfinished chunks there`);
+  return JSON.parse(saved.toString('utf8')) as PendingGroup[];
 }
 
 /** invalid.jsonl.gz from the runs' segments, in order (gzip members concatenate). */

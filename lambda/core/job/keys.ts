@@ -17,6 +17,11 @@ export const jobKeys = {
   checkpoint: (jobId: string, chunkId: string) => `${job(jobId)}/checkpoints/${chunkId}.jsonl.gz`,
   /** Where a dispatch that continues in another invocation keeps its place. */
   dispatchCheckpoint: (jobId: string) => `${job(jobId)}/dispatch/checkpoint.json`,
+  /** The pace of a host group's hosts, as its last owner left it (process-chunk.ts). */
+  hostPace: (jobId: string, group: number) => `${job(jobId)}/hosts/${group}.json`,
+  /** URLs a paused dispatch run left in host groups' unfinished chunks, for the chain's next run. */
+  dispatchPending: (jobId: string, chain: string, run: number) =>
+    `${job(jobId)}/dispatch/pending-${chain}-${String(run).padStart(4, '0')}.json`,
   /**
    * Rejected lines of one run of a dispatch chain; the chain's last run joins its segments
    * into invalid.jsonl.gz. Two chains of one job (a duplicated S3 event) keep apart.

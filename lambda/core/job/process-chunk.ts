@@ -1,5 +1,7 @@
 import { FanoutError } from '../errors.js';
 import type { FetchEngine } from '../fetch/engine.js';
+import type { HostPaceState } from '../fetch/host-pace.js';
+import { hostOf } from '../host-group.js';
 import {
   type ChunkCounts,
   type ChunkMessage,
@@ -43,6 +45,12 @@ export interface ChunkOptions {
   cancelPollMs?: number;
   /** How long a finalize claim holds before another worker may take it over (ms). */
   finalizeLeaseMs?: number;
+  /**
+   * Hand the pace of the chunk's hosts (a slow-down after 429/503, the spacing of the last
+   * start) on to the host group's next owner: read it before fetching, save it after. For a
+   * fleet of workers, each with its own engine; one engine for a whole job needs none.
+   */
+  handOverPace?: boolean;
 }
 
 export interface ChunkOutcome {
@@ -116,10 +124,12 @@ async function fetchChunk(
     fresh = todo.map(cancelledRecord);
   } else {
     const cancel = watchForCancel(deps.jobs, jobId, options.cancelPollMs);
+    const pace = options.handOverPace ? await takeOverPace(deps, message) : null;
     try {
       fresh = await deps.engine.fetchAll(todo, anySignal(options.signal, options.deadline, cancel.signal));
     } finally {
       cancel.stop();
+      await pace?.handOver(todo);
     }
   }
 
@@ -140,6 +150,26 @@ async function fetchChunk(
     throw new ChunkDeadlineError(chunkId, keep.length, items.length);
   }
   return items.map((item) => done.get(item.line) as ResultRecord);
+}
+
+/**
+ * Goes on from the pace the chunk's host group's last owner saved; `handOver` saves this
+ * engine's pace of the chunk's hosts for the next. The pace only makes a worker politer, so a
+ * failed read or write of it costs the chunk nothing: the host then starts from the job's
+ * plain pace.
+ */
+async function takeOverPace(deps: WorkerDeps, message: ChunkMessage) {
+  const key = jobKeys.hostPace(message.jobId, message.group ?? 0);
+  const saved = await deps.store.get(key).catch(() => null);
+  const { limiter } = deps.engine;
+  if (saved) limiter.restoreHostPaces(JSON.parse(saved.toString('utf8')) as Record<string, HostPaceState>);
+  return {
+    async handOver(items: readonly InputItem[]) {
+      const paces = limiter.hostPaces(new Set(items.map((item) => hostOf(item.url))));
+      if (!saved && Object.keys(paces).length === 0) return;
+      await deps.store.put(key, JSON.stringify(paces), 'application/json').catch(() => {});
+    },
+  };
 }
 
 /** A signal that fires once the job's cancel request is seen (polled every `everyMs`). */

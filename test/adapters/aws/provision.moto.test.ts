@@ -7,6 +7,8 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { ensureResources } from '../../../lambda/adapters/aws/provision.js';
+import { SqsChunkQueue } from '../../../lambda/adapters/aws/sqs-chunk-queue.js';
+import { DEFAULT_OPTIONS } from '../../../lambda/core/options.js';
 import { uniqueName, useMoto } from './moto-fixture.js';
 
 const clients = useMoto();
@@ -77,6 +79,41 @@ describe('ensureResources against moto', () => {
       maxReceiveCount: 7,
     });
     expect(Attributes?.VisibilityTimeout).toBe('900');
+  });
+
+  it('queues named *.fifo are FIFO: a message group goes to one receiver at a time, as the stack relies on', async () => {
+    const names = {
+      bucket: uniqueName('fanout-bucket'),
+      queueName: `${uniqueName('chunks')}.fifo`,
+      dlqName: `${uniqueName('chunks-dlq')}.fifo`,
+      tableName: uniqueName('jobs'),
+    };
+    const { queueUrl } = await ensureResources(clients(), names);
+    const { Attributes } = await clients().sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
+    );
+    expect(Attributes).toMatchObject({ FifoQueue: 'true', DeduplicationScope: 'messageGroup' });
+    const queue = new SqsChunkQueue({ client: clients().sqs, queueUrl });
+    const chunk = (chunkId: string, group: number) => ({
+      jobId: 'j',
+      chunkId,
+      group,
+      options: DEFAULT_OPTIONS,
+      items: [{ line: 1, url: 'https://e.com/' }],
+    });
+    await queue.send([chunk('a1', 1), chunk('a2', 1), chunk('b1', 2)]);
+    const receive = async () =>
+      (
+        (await clients().sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 })))
+          .Messages ?? []
+      ).map((m) => (JSON.parse(m.Body ?? '{}') as { chunkId: string }).chunkId);
+    // a1 is in flight: its group's next chunk waits, another group's does not.
+    expect(await receive()).toEqual(['a1']);
+    expect(await receive()).toEqual(['b1']);
+    expect(await receive()).toEqual([]);
+    // The same chunk sent again (a dispatch retried) is not dropped as a duplicate.
+    await queue.send([chunk('c1', 3), chunk('c1', 3)]);
+    expect(await receive()).toEqual(['c1']);
   });
 
   it('a message received maxReceiveCount times without being deleted moves to the DLQ', async () => {

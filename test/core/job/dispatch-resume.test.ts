@@ -4,7 +4,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { DEPLOYMENT_DEFAULTS } from '../../../lambda/core/contract.js';
 import { INPUT_LIMITS } from '../../../lambda/core/defaults.js';
+import { hostGroupsFor } from '../../../lambda/core/host-group.js';
 import {
   type DispatchCheckpoint,
   type DispatchResult,
@@ -57,7 +59,23 @@ function duplicateRows(n: number): string[] {
   return rows;
 }
 
+/** URLs over many hosts: chunks fill by host group, and paused runs leave URLs pending in groups. */
+function manyHostRows(n: number): string[] {
+  const rows: string[] = [];
+  for (let i = 0; i < n; i += 1) {
+    rows.push(`https://h${i % 13}.example/${i}`);
+    if (i % 10 === 7) rows.push('not a url');
+  }
+  return rows;
+}
+
 const CASES: Case[] = [
+  {
+    name: 'text over many hosts',
+    source: 'inputs/hosts.txt',
+    input: lines(manyHostRows(200)),
+    options: { chunkSize: 6 },
+  },
   { name: 'text', source: 'inputs/list.txt', input: lines(textRows(60)) },
   { name: 'CSV', source: 'inputs/list.csv', input: lines(csvRows(50)) },
   { name: 'JSONL', source: 'inputs/list.jsonl', input: lines(jsonlRows(50)) },
@@ -195,14 +213,19 @@ describe('dispatch checkpoints', () => {
     const key = `jobs/${JOB}/dispatch/checkpoint.json`;
     expect(jobKeys.dispatchCheckpoint(JOB)).toBe(key);
     expect(JSON.parse(d.store.objects.get(key)?.toString('utf8') ?? 'null')).toEqual(first.paused);
-    expect(first.paused).toMatchObject({ chunks: 2, runs: 1, accepted: 8 });
+    // Accepted: the URLs of the chunks sent, and those waiting in host groups' next chunks.
+    const size = request.options.chunkSize;
+    const sentOf = (cp: DispatchCheckpoint | null) => (cp ? cp.accepted - (cp.pending ?? 0) : 0);
+    expect(first.paused).toMatchObject({ chunks: 2, runs: 1 });
+    expect(sentOf(first.paused)).toBe(2 * size);
     // Nothing final yet: no manifest, no invalid.jsonl.gz, no chunk total.
     expect(d.store.objects.has(jobKeys.manifest(JOB))).toBe(false);
     expect(d.store.objects.has(jobKeys.invalid(JOB))).toBe(false);
     expect((await d.jobs.get(JOB))?.totalChunks).toBeNull();
 
     const second = await runOnce(d, request, c.input, 2, first.paused ?? undefined);
-    expect(second.paused).toMatchObject({ chunks: 4, runs: 2, accepted: 16 });
+    expect(second.paused).toMatchObject({ chunks: 4, runs: 2 });
+    expect(sentOf(second.paused)).toBe(4 * size);
     expect(JSON.parse(d.store.objects.get(key)?.toString('utf8') ?? 'null')).toEqual(second.paused);
   });
 
@@ -239,6 +262,8 @@ describe('dispatch checkpoints', () => {
       offset: 128,
       parsed: { format: 'text' },
       chunks: 2,
+      groups: hostGroupsFor(DEPLOYMENT_DEFAULTS.maxWorkerConcurrency),
+      pending: 0,
       accepted: 8,
       invalid: 0,
       duplicates: 0,
