@@ -109,7 +109,13 @@ describe('help', () => {
     }
     const d = DEFAULT_OPTIONS;
     expect(help).toContain(`--concurrency <n> requests in flight at once (default: ${d.concurrency})`);
-    expect(help).toContain(`--per-host <n> requests in flight per host name (default: ${d.perHost})`);
+    expect(help).toContain(
+      `--per-host <n> requests in flight per host name, across all workers (default: ${d.perHost})`,
+    );
+    expect(help).toContain(
+      '--host-rate <n> requests per second per host name, across all workers (0: no limit)',
+    );
+    expect(help).toContain('--robots <mode> obey or ignore robots.txt');
     expect(help).toContain(`(default: ${d.retries})`);
     expect(help).toContain(`--chunk-size <n> URLs per chunk (default: ${d.chunkSize})`);
     expect(help).toContain(`(default: ${d.timeoutMs / 1000}s)`);

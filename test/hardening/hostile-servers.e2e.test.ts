@@ -293,7 +293,8 @@ describe('the whole battery through the built CLI: one record per line, the proc
       ['/chunked-bad-size', 'PROTOCOL'],
       ['/loop-a', 'TOO_MANY_REDIRECTS'],
       ['/hop?n=21', 'TOO_MANY_REDIRECTS'],
-      ['/429-too-long', 'HTTP_STATUS'],
+      // Not /429-too-long: a Retry-After holds every request to its host (issue 24), and all of
+      // this battery is one host; the Retry-After tests above take it alone.
       [`https://127.0.0.1:${tlsPort}/`, 'TLS'],
       ['/healthy', null],
     ];

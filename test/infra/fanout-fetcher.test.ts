@@ -95,7 +95,7 @@ describe('the Lambdas', () => {
     const { api, dispatcher, worker } = handlers();
     const base = ['FANOUT_BUCKET', 'FANOUT_METRICS_NAMESPACE', 'FANOUT_TABLE'];
     expect(keys(dispatcher)).toEqual(
-      [...base, 'FANOUT_EVENT_BUS', 'FANOUT_JOB_DEFAULTS', 'FANOUT_QUEUE_URL'].sort(),
+      [...base, 'FANOUT_EVENT_BUS', 'FANOUT_HOST_GROUPS', 'FANOUT_JOB_DEFAULTS', 'FANOUT_QUEUE_URL'].sort(),
     );
     expect(keys(worker)).toEqual(
       [...base, 'FANOUT_DEADLINE_MARGIN_MS', 'FANOUT_DISPATCHER_FUNCTION', 'FANOUT_QUEUE_URL'].sort(),
@@ -112,6 +112,8 @@ describe('the Lambdas', () => {
     );
     expect(envOf(template, api).FANOUT_DISPATCHER_FUNCTION).toEqual({ Ref: logicalId(dispatcher) });
     expect(envOf(template, worker).FANOUT_DEADLINE_MARGIN_MS).toBe('15000');
+    // Twice as many host groups as workers at once (50 by default).
+    expect(envOf(template, dispatcher).FANOUT_HOST_GROUPS).toBe('100');
     // The worker that counts a job's last chunk starts the fan-in in the dispatcher function.
     expect(envOf(template, worker).FANOUT_DISPATCHER_FUNCTION).toEqual({ Ref: logicalId(dispatcher) });
     expect(envOf(template, api).FANOUT_RESULT_URL_SECONDS).toBe('3600');
@@ -187,6 +189,16 @@ describe('the worker and the chunk queue', () => {
       });
     redrive(template, fetcher, 5, 6 * 300);
     redrive(customTemplate, custom, 8, 6 * 600);
+  });
+
+  it('makes the chunk queue and its DLQ FIFO, high throughput: one worker at a time per host group', () => {
+    for (const queue of [fetcher.chunkQueue, fetcher.deadLetterQueue]) {
+      expect(template.toJSON().Resources[logicalId(queue)].Properties).toMatchObject({
+        FifoQueue: true,
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+      });
+    }
   });
 
   it('keeps a dead chunk longer than the queue keeps a live one', () => {

@@ -333,13 +333,14 @@ export class FetchEngine implements ItemFetcher {
     plan: AttemptPlan,
   ): Exchange {
     const startedAt = performance.now();
+    const sentAt = Date.now();
     const planner: ResponsePlanner = (status, headers, flow) => {
       this.limiter.recover();
       record.timings.ttfbMs = round(performance.now() - startedAt);
       record.status = status;
       record.finalUrl = url.href;
       record.contentType = headerValue(headers['content-type']);
-      this.notePace(url.hostname, status, headers['retry-after']);
+      this.notePace(url.hostname, status, headers['retry-after'], sentAt);
       plan.redirect = redirectLocation(status, headerValue(headers.location));
       if (plan.redirect !== null) return 'discard';
       if (isRetryableStatus(status)) {
@@ -383,12 +384,19 @@ export class FetchEngine implements ItemFetcher {
 
   /**
    * A 429 or 503, or any error status with Retry-After, slows the host down (for the whole job:
-   * its pace goes to the host's next owner); another answer below 500 lets it recover.
+   * its pace goes to the host's next owner), once per round of requests; another answer below
+   * 500 lets it recover.
    */
-  private notePace(host: string, status: number, retryAfter: string | string[] | undefined): void {
+  private notePace(
+    host: string,
+    status: number,
+    retryAfter: string | string[] | undefined,
+    sentAt: number,
+  ): void {
     const waitMs = status >= 400 ? parseRetryAfter(retryAfter) : null;
     if (status === 429 || status === 503 || waitMs !== null) {
-      this.limiter.slowDown(host, waitMs === null ? null : Math.min(waitMs, this.options.maxRetryAfterMs));
+      const pauseMs = waitMs === null ? null : Math.min(waitMs, this.options.maxRetryAfterMs);
+      this.limiter.slowDown(host, pauseMs, sentAt);
     } else if (status < 500) this.limiter.answered(host);
   }
 

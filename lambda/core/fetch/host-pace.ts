@@ -30,6 +30,8 @@ const SWEEP_EVERY = 4096;
 interface HostPace extends HostPaceState {
   /** robots.txt's Crawl-delay (ms), already capped. */
   crawlDelayMs: number;
+  /** When the host was last slowed down (epoch ms): answers to requests sent before then do not slow it again. */
+  slowedAt: number;
   /** Plain answers since the cap or spacing last changed. */
   streak: number;
 }
@@ -86,12 +88,18 @@ export class HostPacer {
   }
 
   /**
-   * `host` answered 429 or 503, or asked to wait (Retry-After, ms): halve its cap (at least 1),
-   * double its spacing (from HOST_BACKOFF.firstSpacingMs up to maxSpacingMs), and start nothing
-   * before the Retry-After has passed. True when its cap changed.
+   * `host` answered 429 or 503, or asked to wait (Retry-After, ms), to a request sent at
+   * `sentAt` (epoch ms): start nothing before the Retry-After has passed, and, once per round
+   * (answers to requests sent before the last slow-down do not count again, as TCP halves its
+   * window once per round trip), halve its cap (at least 1) and double its spacing (from
+   * HOST_BACKOFF.firstSpacingMs up to maxSpacingMs). True when its cap changed.
    */
-  slowDown(host: string, retryAfterMs: number | null): boolean {
+  slowDown(host: string, retryAfterMs: number | null, sentAt = this.now()): boolean {
     const pace = this.entry(host);
+    const now = this.now();
+    if (retryAfterMs !== null) pace.notBefore = Math.max(pace.notBefore, now + retryAfterMs);
+    if (sentAt < pace.slowedAt) return false;
+    pace.slowedAt = now;
     const before = pace.cap;
     pace.cap = Math.max(1, Math.floor(pace.cap / 2));
     pace.backoffMs = Math.min(
@@ -99,7 +107,6 @@ export class HostPacer {
       Math.max(HOST_BACKOFF.firstSpacingMs, pace.backoffMs * 2),
     );
     pace.streak = 0;
-    if (retryAfterMs !== null) pace.notBefore = Math.max(pace.notBefore, this.now() + retryAfterMs);
     return pace.cap !== before;
   }
 
@@ -164,7 +171,7 @@ export class HostPacer {
   private entry(host: string): HostPace {
     let pace = this.hosts.get(host);
     if (!pace) {
-      pace = { cap: this.perHost, backoffMs: 0, notBefore: 0, crawlDelayMs: 0, streak: 0 };
+      pace = { cap: this.perHost, backoffMs: 0, notBefore: 0, crawlDelayMs: 0, slowedAt: 0, streak: 0 };
       this.hosts.set(host, pace);
     }
     return pace;

@@ -186,9 +186,9 @@ export class ConcurrencyLimiter {
     return this.pace.book(host);
   }
 
-  /** `host` answered 429/503 or sent Retry-After (ms): slow it down (HostPacer.slowDown). */
-  slowDown(host: string, retryAfterMs: number | null): void {
-    if (this.pace.slowDown(host, retryAfterMs)) this.resize(host);
+  /** `host` answered 429/503 or sent Retry-After (ms) to a request sent at `sentAt` (epoch ms): slow it down (HostPacer.slowDown). */
+  slowDown(host: string, retryAfterMs: number | null, sentAt: number): void {
+    if (this.pace.slowDown(host, retryAfterMs, sentAt)) this.resize(host);
   }
 
   /** `host` answered normally: it may recover (HostPacer.answered). */

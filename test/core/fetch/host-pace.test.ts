@@ -113,3 +113,27 @@ describe('HostPacer', () => {
     expect((pace as unknown as { hosts: Map<string, unknown> }).hosts.size).toBeLessThan(100);
   });
 });
+
+describe('HostPacer, once per round', () => {
+  it('answers to requests sent before the last slow-down do not slow the host again', () => {
+    const clock = { now: 1_000_000 };
+    const pace = new HostPacer({ perHost: 8, hostRate: 0, now: () => clock.now });
+    const sent = clock.now;
+    clock.now += 100;
+    // Eight requests were in flight together when the host started to struggle: one round.
+    for (let i = 0; i < 8; i += 1) pace.slowDown('a', null, sent);
+    expect(pace.snapshot().a).toMatchObject({ cap: 4, backoffMs: HOST_BACKOFF.firstSpacingMs });
+    // A request sent after that slow-down counts again.
+    clock.now += 100;
+    pace.slowDown('a', null, clock.now);
+    expect(pace.snapshot().a).toMatchObject({ cap: 2, backoffMs: 2 * HOST_BACKOFF.firstSpacingMs });
+  });
+
+  it('a Retry-After still holds the host even from an answer of the same round', () => {
+    const clock = { now: 1_000_000 };
+    const pace = new HostPacer({ perHost: 8, hostRate: 0, now: () => clock.now });
+    pace.slowDown('a', null, clock.now);
+    pace.slowDown('a', 3000, clock.now - 1);
+    expect(pace.book('a')).toBe(3000);
+  });
+});
