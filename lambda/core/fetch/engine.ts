@@ -285,7 +285,7 @@ export class FetchEngine implements ItemFetcher {
       checkLiteral: (url) => this.checkLiteral(url),
       waitForSlot: (url, run) => this.waitForSlot(url, run),
       paced: (waitMs, run, release) => this.paced(waitMs, run, release),
-      notePace: (host, status, retryAfter) => this.notePace(host, status, retryAfter),
+      notePace: (host, status, retryAfter, sentAt) => this.notePace(host, status, retryAfter, sentAt),
       retry: this.retry,
       deadlines: this.deadlines,
       tally: this.tally,

@@ -25,7 +25,7 @@ export interface RobotsFetchParts {
   /** Waits for a start the host's pace booked, holding the slots. */
   paced: (waitMs: number, run: UrlRun, release: Release) => Promise<void>;
   /** Tells the host's pace about an answer (a 429 or 503 slows it down). */
-  notePace: (host: string, status: number, retryAfter: string | string[] | undefined) => void;
+  notePace: (host: string, status: number, retryAfter: string | string[] | undefined, sentAt: number) => void;
   retry: RetryPolicy;
   deadlines: DeadlineList;
   tally: AbandonedTally;
@@ -123,9 +123,10 @@ export class RobotsFetcher {
     if (waitMs > 0) await this.parts.paced(waitMs, run, release);
     run.start();
     const answer: RobotsAnswer = { status: 0, location: null, body: undefined };
+    const sentAt = Date.now();
     const planner: ResponsePlanner = (status, headers, flow) => {
       answer.status = status;
-      this.parts.notePace(url.hostname, status, headers['retry-after']);
+      this.parts.notePace(url.hostname, status, headers['retry-after'], sentAt);
       const location = headers.location;
       answer.location = redirectLocation(status, (Array.isArray(location) ? location[0] : location) ?? null);
       if (answer.location !== null || status < 200 || status >= 300) return 'discard';
