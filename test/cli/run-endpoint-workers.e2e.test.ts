@@ -47,7 +47,9 @@ describe('fanout run --endpoint --workers', () => {
     expect(run.stderr).toBe('');
     const job = readJob(out, 'workers');
     expect(run.code).toBe(EXIT.OK);
-    expect(job.results.map((r) => [r.url, r.status])).toEqual(urls.map((url) => [url, 200]));
+    // Results come in input order within each host group: `line` gives the list's order.
+    const inListOrder = [...job.results].sort((a, b) => a.line - b.line);
+    expect(inListOrder.map((r) => [r.url, r.status])).toEqual(urls.map((url) => [url, 200]));
     // -c 1 in each instance: at most one request in flight per worker, and all of them at once.
     expect(target.maxInFlight).toBe(WORKERS);
   }, 240_000);
