@@ -213,6 +213,9 @@ describe('fanout run on a 10,000-line mixed input', () => {
         out(),
         '--job-id',
         'e2e',
+        // Each route's own outcome: a refused host would otherwise end as ROBOTS_DISALLOWED.
+        '--robots',
+        'ignore',
         '--retries',
         '1',
         '--concurrency',

@@ -252,13 +252,17 @@ describe('429 and 503 with Retry-After', () => {
 
 describe('TLS', () => {
   it('a self-signed certificate → TLS, not retried', async () => {
-    const record = await fetchHostile(engine({ retries: 3 }), `https://127.0.0.1:${tlsPort}/`);
+    // robots.txt ignored: its own TLS failure would disallow the URL before its attempt.
+    const record = await fetchHostile(
+      engine({ retries: 3, robots: 'ignore' }),
+      `https://127.0.0.1:${tlsPort}/`,
+    );
     expect(record).toMatchObject({ status: null, attempts: 1, error: { code: 'TLS' } });
   });
 
   it('a self-signed certificate reached by name → TLS', async () => {
     const e = pool.make(
-      { allow: ['127.0.0.1/32'] },
+      { allow: ['127.0.0.1/32'], robots: 'ignore' },
       { resolver: async () => [{ address: '127.0.0.1', family: 4 }] },
     );
     const record = await fetchHostile(e, `https://self-signed.test:${tlsPort}/`);
@@ -310,6 +314,9 @@ describe('the whole battery through the built CLI: one record per line, the proc
         '--job-id',
         'hostile',
         '-q',
+        // Each URL's own outcome: robots.txt on the TLS origin fails too, which would disallow it.
+        '--robots',
+        'ignore',
         '--allow',
         '127.0.0.1/32',
         '--retries',

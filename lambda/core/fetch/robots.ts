@@ -42,21 +42,6 @@ export interface RobotsVerdict {
   fetchedAt: string;
 }
 
-/**
- * Failures to reach a host at all (no connection, or no TLS session, was made). When robots.txt failed so at
- * its own origin, the origin's URLs are let through to fail the same way on their own:
- * their records keep their own code, attempts and retries (DNS, BLOCKED_ADDRESS, ...)
- * rather than ROBOTS_DISALLOWED. Not so a blocked address: the host's URLs end with
- * BLOCKED_ADDRESS at once, so no later lookup can see a rebound, allowed answer.
- */
-const HOST_FAILURES: ReadonlySet<FetchErrorCode> = new Set<FetchErrorCode>([
-  'DNS',
-  'CONNECTION_REFUSED',
-  'CONNECT_TIMEOUT',
-  'NETWORK',
-  'TLS',
-]);
-
 /** The robots.txt URL of an origin (scheme://host:port). */
 export function robotsUrlOf(origin: string): string {
   return `${origin}/robots.txt`;
@@ -110,18 +95,14 @@ export class RobotsRules {
   /** Whether `url` (on this origin) may be fetched. */
   allows(url: URL): boolean {
     if (this.verdict.outcome === 'unavailable') return true;
-    if (this.verdict.outcome === 'unreachable') return this.hostUnreachable();
+    // Unreachable (a 5xx, no connection, no answer): the rules are unknown, so nothing is
+    // allowed (RFC 9309 §2.3.1.4); the denial names what robots.txt ran into.
+    if (this.verdict.outcome === 'unreachable') return false;
     if (this.parsed === null) return false;
     const allowed = this.parsed.isAllowed(url.href, this.token);
     // robots-parser answers undefined for a URL of another origin: a bug of ours, not an allow.
     if (allowed === undefined) throw new Error(`robots.txt ${this.verdict.url} asked about ${url.href}`);
     return allowed;
-  }
-
-  /** robots.txt could not connect to its own origin's host at all (see HOST_FAILURES). */
-  private hostUnreachable(): boolean {
-    const { code, atOrigin } = this.verdict;
-    return atOrigin === true && code !== undefined && HOST_FAILURES.has(code);
   }
 
   /** The error of a URL this robots.txt disallows. */
@@ -134,7 +115,7 @@ export class RobotsRules {
     }
     const why =
       this.verdict.outcome === 'unreachable'
-        ? `robots.txt ${this.verdict.url} could not be fetched (${this.verdict.reason ?? 'unreachable'}), so every URL of ${url.origin} is disallowed (RFC 9309 §2.3.1.4)`
+        ? `robots.txt ${this.verdict.url} could not be fetched (${code ? `${code}: ` : ''}${reason ?? 'unreachable'}), so every URL of ${url.origin} is disallowed (RFC 9309 §2.3.1.4; --robots ignore fetches them)`
         : `disallowed by ${this.verdict.url}`;
     return new FetchError('ROBOTS_DISALLOWED', why, { url: url.href });
   }

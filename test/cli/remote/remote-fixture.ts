@@ -134,7 +134,13 @@ export async function startRemoteFixture(name: string): Promise<RemoteFixture> {
     env: {
       FANOUT_CANCEL_POLL_MS: '200',
       // Uploaded lists get the defaults: they may reach the loopback targets, fail fast, and stop early on loops.
-      FANOUT_JOB_DEFAULTS: JSON.stringify({ retries: 0, maxRedirects: 2, allow: ['127.0.0.1/32'] }),
+      // robots.txt ignored: the remote commands' tests want each URL's own failure code.
+      FANOUT_JOB_DEFAULTS: JSON.stringify({
+        retries: 0,
+        maxRedirects: 2,
+        allow: ['127.0.0.1/32'],
+        robots: 'ignore',
+      }),
       FANOUT_JOB_MAXIMA: JSON.stringify({ allowPrivate: true, concurrency: 256 }),
     },
   });

@@ -15,8 +15,10 @@ function engine(
   overrides: Partial<JobOptions> = {},
   extra: { storeBody?: (sha: string, b: Buffer) => Promise<void> } = {},
 ) {
+  // One URL's fetch, without robots.txt (robots.test.ts covers it).
   const options = resolveOptions({
     allow: ['127.0.0.1/32'],
+    robots: 'ignore',
     retries: 2,
     backoffBaseMs: 1,
     backoffMaxMs: 5,
@@ -204,7 +206,12 @@ describe('successful fetches', () => {
 describe('timeouts', () => {
   it('connect timeout (a resolver that never answers stalls the connect)', async () => {
     const e = new FetchEngine({
-      options: resolveOptions({ allow: ['127.0.0.1/32'], retries: 0, connectTimeoutMs: 200 }),
+      options: resolveOptions({
+        allow: ['127.0.0.1/32'],
+        retries: 0,
+        connectTimeoutMs: 200,
+        robots: 'ignore',
+      }),
       resolver: () => new Promise(() => {}),
     });
     engines.push(e);

@@ -115,9 +115,17 @@ describe('robots.txt rules', () => {
     expect(s.hits('/anything')).toBe(0);
   });
 
-  it('a host that refuses connections: its URLs fail with their own code and attempts', async () => {
+  it('a host that refuses connections: robots.txt is unreachable, so its URLs are disallowed, naming why', async () => {
     const [r] = await engine({ retries: 1 }).fetchAll([{ line: 1, url: 'http://127.0.0.1:1/page' }]);
-    expect(r).toMatchObject({ attempts: 2, error: { code: 'CONNECTION_REFUSED' } });
+    expect(r).toMatchObject({ attempts: 0, error: { code: 'ROBOTS_DISALLOWED' } });
+    expect(r?.error?.message).toMatch(
+      /robots\.txt http:\/\/127\.0\.0\.1:1\/robots\.txt could not be fetched \(CONNECTION_REFUSED/,
+    );
+    // With robots.txt ignored, the URL fails on its own, with its own code and attempts.
+    const [own] = await engine({ retries: 1, robots: 'ignore' }).fetchAll([
+      { line: 1, url: 'http://127.0.0.1:1/page' },
+    ]);
+    expect(own).toMatchObject({ attempts: 2, error: { code: 'CONNECTION_REFUSED' } });
   });
 
   it('parses at least 500 KiB and reads no more than its cap of a larger robots.txt', async () => {
