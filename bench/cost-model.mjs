@@ -8,7 +8,8 @@
 // Prices: US East (N. Virginia), on-demand, free tiers left out, as published on the
 // AWS pricing pages below, checked 2026-11-25:
 //   Lambda        https://aws.amazon.com/lambda/pricing/          (Arm: first 7.5 billion GB-s/month)
-//   SQS           https://aws.amazon.com/sqs/pricing/             (standard queue; every 64 KiB of a
+//   SQS           https://aws.amazon.com/sqs/pricing/             (FIFO queue, as the stack's: $0.50 per
+//                                                                  million requests; every 64 KiB of a
 //                                                                  request's payload is billed as one request)
 //   S3            https://aws.amazon.com/s3/pricing/              (S3 Standard requests)
 //   DynamoDB      https://aws.amazon.com/dynamodb/pricing/on-demand/ (after the November 2024 cut; a
@@ -26,7 +27,8 @@ const { DEPLOYMENT_DEFAULTS, RUNTIME_DEFAULTS } = await import(new URL('lambda/c
 export const PRICES = {
   lambdaArmGbSecond: 0.0000133334,
   lambdaRequest: 0.2 / 1e6,
-  sqsRequest: 0.4 / 1e6,
+  /** FIFO: the chunk queue's message groups are the jobs' host groups (docs/architecture.md). */
+  sqsRequest: 0.5 / 1e6,
   s3Put: 0.005 / 1000,
   s3Get: 0.0004 / 1000,
   dynamoWriteUnit: 0.625 / 1e6,
@@ -59,6 +61,12 @@ export const ASSUMPTIONS = {
    * the S3 streams.
    */
   finalizeCpuUs: 0.5,
+  /**
+   * URLs per origin in the list: each origin costs its robots.txt verdict's S3 PUT and GET
+   * (robots obeyed, the default). A guess: a link check has many per origin, a dataset
+   * download over the whole web few.
+   */
+  urlsPerOrigin: 100,
   /** Dispatcher and finalizer Lambda memory (MB), as the stack deploys them. */
   dispatcherMemoryMb: DEPLOYMENT_DEFAULTS.dispatcherMemoryMiB,
   /** Step Functions child Lambda (one per URL): the smallest memory size. */
@@ -110,7 +118,15 @@ export function chunkSeconds({ items, concurrency, latencyMs, sigma, cpuUs, memo
 }
 
 /** fanout's cost per million URLs, by service. */
-export function fanoutCost({ cpuUs, dispatchCpuUs, latencyMs, chunkSize, concurrency, memoryMb }) {
+export function fanoutCost({
+  cpuUs,
+  dispatchCpuUs,
+  latencyMs,
+  chunkSize,
+  concurrency,
+  memoryMb,
+  robots = true,
+}) {
   const a = ASSUMPTIONS;
   const p = PRICES;
   const chunks = 1e6 / chunkSize;
@@ -139,8 +155,11 @@ export function fanoutCost({ cpuUs, dispatchCpuUs, latencyMs, chunkSize, concurr
     'Lambda requests': (chunks + 2) * p.lambdaRequest,
     'Lambda GB-seconds': (workerGbSeconds + sideGbSeconds) * p.lambdaArmGbSecond,
     'SQS requests': sqsUnits * p.sqsRequest,
-    // Per chunk: the part put; the part check (HEAD) and finalize's read (GET).
-    'S3 requests': chunks * (p.s3Put + 2 * p.s3Get),
+    // Per chunk: the part put; the part check (HEAD), finalize's read (GET) and the host
+    // group's pace read (GET; its put only after a 429/503, left out).
+    'S3 requests': chunks * (p.s3Put + 3 * p.s3Get),
+    // Per origin: its robots.txt verdict, put once and read once.
+    'S3 requests, robots.txt': robots ? (1e6 / a.urlsPerOrigin) * (p.s3Put + p.s3Get) : 0,
     // Per chunk: the job read (and cancel polls) and the chunk count, a 2-item transaction.
     'DynamoDB requests': chunks * ((1 + polls) * p.dynamoReadUnit + 4 * p.dynamoWriteUnit),
   };
@@ -184,17 +203,20 @@ function sum(lines) {
 
 /** The comparison as rows: [what, $ per million URLs, note]. */
 export function costTable({ cpuUs, dispatchCpuUs, latencyMs, chunkSize, concurrency, memoryMb }) {
-  const fanout = fanoutCost({ cpuUs, dispatchCpuUs, latencyMs, chunkSize, concurrency, memoryMb });
+  const settings = { cpuUs, dispatchCpuUs, latencyMs, chunkSize, concurrency, memoryMb };
+  const fanout = fanoutCost(settings);
+  const ignoring = fanoutCost({ ...settings, robots: false });
   const perItem = distributedMapCost({ cpuUs, latencyMs, batch: 1, concurrency, memoryMb });
   const batched = distributedMapCost({ cpuUs, latencyMs, batch: chunkSize, concurrency, memoryMb });
   return {
     fanout,
     rows: [
       [
-        `fanout (chunks of ${chunkSize}, -c ${concurrency}, ${memoryMb} MB arm64)`,
+        `fanout (chunks of ${chunkSize}, -c ${concurrency}, ${memoryMb} MB arm64, robots.txt obeyed, ${ASSUMPTIONS.urlsPerOrigin} URLs per origin)`,
         fanout.total,
         breakdown(fanout.lines),
       ],
+      ['the same, robots.txt ignored', ignoring.total, breakdown(ignoring.lines)],
       ['Distributed Map, one URL per child (128 MB Lambda)', perItem.total, breakdown(perItem.lines)],
       [
         `Distributed Map, ${chunkSize} URLs per child (a fanout-like Lambda)`,

@@ -129,7 +129,7 @@ export function printTargets(report) {
   }
   const fanoutCost = report.cost.rows[0][1];
   checks.push([
-    'cost at 200 ms, defaults ≤ $0.03 per 1M URLs',
+    'cost at 200 ms, defaults (robots.txt obeyed, 100 URLs per origin) ≤ $0.03 per 1M URLs',
     `$${fanoutCost.toFixed(4)}`,
     fanoutCost <= 0.03,
   ]);
