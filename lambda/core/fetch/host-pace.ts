@@ -54,7 +54,9 @@ export class HostPacer {
 
   constructor(settings: HostPacerSettings) {
     this.perHost = settings.perHost;
-    this.rateSpacingMs = settings.hostRate > 0 ? 1000 / settings.hostRate : 0;
+    // Rounded up to the next whole millisecond, plus one: timers and clocks count in whole
+    // milliseconds, and a start a hair early must not let a second hold one request too many.
+    this.rateSpacingMs = settings.hostRate > 0 ? Math.ceil(1000 / settings.hostRate) + 1 : 0;
     this.now = settings.now ?? Date.now;
   }
 

@@ -38,7 +38,8 @@ describe('HostPacer', () => {
   it('spaces starts by the rate: any one-second window holds at most hostRate + 1', () => {
     const { clock, pace } = pacer(8, 4);
     const at = starts(pace, clock, 'a', 40);
-    expect(at[1]! - at[0]!).toBe(250);
+    // 1000 / 4, rounded up to whole milliseconds, plus one.
+    expect(at[1]! - at[0]!).toBe(251);
     expect(busiestSecond(at)).toBeLessThanOrEqual(5);
     // Another host is paced on its own.
     expect(pace.book('b')).toBe(0);
