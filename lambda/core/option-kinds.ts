@@ -32,12 +32,27 @@ export interface OptionKind<T> {
   readonly switch?: boolean;
 }
 
-/** A kind of whole numbers in a range, read from text by `read`, shown by `show`, with a unit in messages. */
-function whole(
+/** How a numeric kind reads text: `read` gives the value, or undefined; `expected` says what it takes. */
+interface NumberText {
+  read: (text: string) => number | undefined;
+  expected: string;
+}
+
+/** Which numbers of its range a kind takes: whole ones, or a finer grain; `noun` names them in messages. */
+interface Grain {
+  fits: (value: number) => boolean;
+  noun: string;
+}
+
+const WHOLE: Grain = { fits: Number.isInteger, noun: 'an integer' };
+
+/** A kind of numbers in a range, of a grain, read from text by `text`, shown by `show`, with a unit in messages. */
+function numeric(
   range: Range,
-  text: { read: (text: string) => number | undefined; expected: string },
+  text: NumberText,
+  grain: Grain,
   unit: string,
-  show: (value: number) => string,
+  show: (value: number) => string | undefined,
 ): OptionKind<number> {
   return {
     range,
@@ -48,12 +63,16 @@ function whole(
       return value;
     },
     check(value, { min, max } = range) {
-      if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return;
-      return `must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`;
+      if (typeof value === 'number' && grain.fits(value) && value >= min && value <= max) return;
+      return `must be ${grain.noun} from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`;
     },
     show,
   };
 }
+
+/** A kind of whole numbers in a range. */
+const whole = (range: Range, text: NumberText, unit: string, show: (value: number) => string) =>
+  numeric(range, text, WHOLE, unit, show);
 
 /** Reads a whole, non-negative number: `64`. */
 export const COUNT_TEXT = {
@@ -123,25 +142,17 @@ export const RATE_TEXT = {
 };
 
 /** Requests per second, up to three decimals; 0 means no limit. */
-export function rate(min: number, max: number): OptionKind<number> {
-  const range = { min, max };
-  return {
-    range,
-    parse(input, name) {
-      const value = RATE_TEXT.read(input.trim());
-      if (value === undefined)
-        throw new InvalidOptionError(name, `expected ${RATE_TEXT.expected}, got "${input}"`);
-      return value;
+export const rate = (min: number, max: number) =>
+  numeric(
+    { min, max },
+    RATE_TEXT,
+    {
+      fits: (value) => Number.isFinite(value) && Math.round(value * 1000) === value * 1000,
+      noun: 'a number',
     },
-    check(value, { min: low, max: high } = range) {
-      if (typeof value === 'number' && Number.isFinite(value) && value >= low && value <= high) {
-        if (Math.round(value * 1000) === value * 1000) return;
-      }
-      return `must be a number from ${low} to ${high} per second with at most three decimals (0: no limit), got ${JSON.stringify(value)}`;
-    },
-    show: (value) => (value === 0 ? 'none' : `${value}/s`),
-  };
-}
+    ' per second, at most three decimals (0: no limit)',
+    (value) => (value === 0 ? 'none' : `${value}/s`),
+  );
 
 /** One of a few words. */
 export function oneOf<const W extends string>(words: readonly W[]): OptionKind<W> {

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../lambda/core/errors.js';
 import { JOB_OPTIONS } from '../../lambda/core/job-options.js';
-import { cidrs, count, duration, line, oneOf, size, toggle } from '../../lambda/core/option-kinds.js';
+import { cidrs, count, duration, line, oneOf, rate, size, toggle } from '../../lambda/core/option-kinds.js';
 import { OPTION_ROWS } from '../../lambda/core/options.js';
 
 describe('the option table', () => {
@@ -44,6 +44,10 @@ describe('option kinds', () => {
     [size(0, 1e9), '64KiB', 65_536],
     [size(0, 1e9), '1MB', 1_000_000],
     [size(0, 1e9), '10XB', '--x: expected a size like 65536, 64KiB or 10MiB, got "10XB"'],
+    [rate(0, 1000), '5', 5],
+    [rate(0, 1000), '0.25', 0.25],
+    [rate(0, 1000), '0.0001', '--x: expected a number like 5 or 0.5, got "0.0001"'],
+    [rate(0, 1000), '-1', '--x: expected a number like 5 or 0.5, got "-1"'],
   ])('%# reads %j', (kind, text, expected) => {
     expect(parsed(kind, text)).toBe(expected);
   });
@@ -53,11 +57,18 @@ describe('option kinds', () => {
     expect(size(0, 10).check(1.5)).toBe('must be an integer from 0 to 10 bytes, got 1.5');
     expect(count(1, 900).check(100, { min: 1, max: 50 })).toBe('must be an integer from 1 to 50, got 100');
     expect(count(1, 900).check('5')).toBe('must be an integer from 1 to 900, got "5"');
+    expect(rate(0, 1000).check(0.125)).toBeUndefined();
+    expect(rate(0, 1000).check(2000)).toBe(
+      'must be a number from 0 to 1000 per second, at most three decimals (0: no limit), got 2000',
+    );
+    expect(rate(0, 1000).check(0.0005)).toMatch(/^must be a number from 0 to 1000/);
   });
 
   it('shows defaults as a user would type them', () => {
     expect(duration(0, 1e6).show(60_000)).toBe('60s');
     expect(duration(0, 1e6).show(250)).toBe('250ms');
+    expect(rate(0, 1000).show(0)).toBe('none');
+    expect(rate(0, 1000).show(2.5)).toBe('2.5/s');
     expect(size(0, 1e9).show(10 * 1024 * 1024)).toBe('10MiB');
     expect(size(0, 1e9).show(65_536)).toBe('64KiB');
     expect(size(0, 1e9).show(1000)).toBe('1000');
