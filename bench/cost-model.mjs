@@ -20,6 +20,7 @@
 //                 https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html
 //                 (a Distributed Map is charged one state transition per child workflow it starts)
 import { parseArgs } from 'node:util';
+import { seededRandom } from './lib/seeded-random.mjs';
 
 const ROOT = new URL('..', import.meta.url);
 const { DEPLOYMENT_DEFAULTS, RUNTIME_DEFAULTS } = await import(new URL('lambda/core/contract.ts', ROOT).href);
@@ -75,17 +76,6 @@ export const ASSUMPTIONS = {
   sfnInvokeOverheadMs: 30,
 };
 
-/** mulberry32: a small seeded PRNG, so the model gives the same numbers every run. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function lognormal(random, median, sigma) {
   // Box-Muller.
   const u = Math.max(random(), 1e-12);
@@ -100,7 +90,7 @@ function lognormal(random, median, sigma) {
  * CPU time the URLs need on the memory's share of a vCPU.
  */
 export function chunkSeconds({ items, concurrency, latencyMs, sigma, cpuUs, memoryMb, samples = 200 }) {
-  const random = prng(42);
+  const random = seededRandom(42);
   let total = 0;
   for (let s = 0; s < samples; s += 1) {
     const slots = new Array(Math.min(concurrency, items)).fill(0);

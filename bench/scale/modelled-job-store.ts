@@ -10,8 +10,9 @@ import {
   newJobState,
   type Progress,
 } from '../../lambda/core/ports.js';
+import { seededRandom } from '../lib/seeded-random.mjs';
 import { AWS_LATENCY_MS, AWS_LIMITS, CONFLICT_RETRY } from './aws-figures.js';
-import { seededRandom, TokenBucket, type VirtualClock } from './virtual-clock.js';
+import { TokenBucket, type VirtualClock } from './virtual-clock.js';
 
 export interface JobStoreCounters {
   /** TransactWriteItems that went through. */

@@ -12,10 +12,11 @@ import { processChunk } from '../../lambda/core/job/process-chunk.js';
 import { resolveOptions } from '../../lambda/core/options.js';
 import type { ChunkMessage } from '../../lambda/core/ports.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../../lambda/core/record.js';
+import { seededRandom } from '../lib/seeded-random.mjs';
 import { ModelledJobStore } from './modelled-job-store.js';
 import { ModelledObjectStore } from './modelled-object-store.js';
 import { ModelledQueue } from './modelled-queue.js';
-import { seededRandom, VirtualClock } from './virtual-clock.js';
+import { VirtualClock } from './virtual-clock.js';
 
 /** A stage's two clocks. */
 export interface Timing {
