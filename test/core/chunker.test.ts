@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Chunk, Chunker, chunkIdAt, itemBytes } from '../../lambda/core/chunker.js';
-import { hostGroupOf, hostGroupsFor } from '../../lambda/core/host-group.js';
+import { groupOfHostName, hostGroupOf, hostGroupsFor } from '../../lambda/core/host-group.js';
 import type { InputItem } from '../../lambda/core/record.js';
 
 const items = (n: number, urlLength = 30): InputItem[] =>
@@ -123,6 +123,47 @@ describe('Chunker by host group', () => {
   it('host names group as the limiter counts them: case and default port do not matter', () => {
     expect(hostGroupOf('https://EXAMPLE.com/a', 64)).toBe(hostGroupOf('https://example.com:443/b', 64));
     expect(hostGroupOf('https://example.com/a', 1)).toBe(0);
+  });
+
+  it('groups a URL by its host as the WHATWG parser reads it, with or without a full parse', () => {
+    const urls = [
+      'https://Example.COM/a',
+      'http://example.com:8080?q=1',
+      'https://example.com#f',
+      'http://example.com',
+      'http://example.com:/x',
+      'https://example.com.\\path',
+      'http://127.1/',
+      'http://0x7f.0.0.1:80/',
+      'http://10.0.0.017/',
+      'http://a.b.c.4/',
+      'http://user:pw@example.com/',
+      'http://[::1]:8080/',
+      'http://%65xample.com/',
+      'HTTP://EXAMPLE.com/',
+      'http:/example.com/',
+      'https://bücher.example/',
+      'http://a..b/',
+      'http://-x-.example/',
+      'https://example.123/',
+    ];
+    // Hosts of a few telling characters, from a fixed sequence: the same cases every run.
+    const alphabet = 'aZ09.-_:@/%x';
+    let state = 1;
+    const next = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+      return alphabet[state % alphabet.length];
+    };
+    for (let i = 0; i < 2000; i += 1) {
+      let host = '';
+      for (let k = 0; k <= i % 12; k += 1) host += next();
+      urls.push(`http://${host}/p`);
+    }
+    for (const url of urls) {
+      const parsed = URL.canParse(url) ? new URL(url).hostname : '';
+      // 509 groups, a prime: two host names rarely share one by chance.
+      expect(hostGroupOf(url, 509), url).toBe(groupOfHostName(parsed, 509));
+    }
   });
 
   it('twice as many groups as workers, at most 512', () => {

@@ -1,7 +1,7 @@
 import { FanoutError } from '../errors.js';
 import type { FetchEngine } from '../fetch/engine.js';
 import type { HostPaceState } from '../fetch/host-pace.js';
-import { hostOf } from '../host-group.js';
+import { hostNameOf } from '../host-group.js';
 import {
   type ChunkCounts,
   type ChunkMessage,
@@ -165,7 +165,7 @@ async function takeOverPace(deps: WorkerDeps, message: ChunkMessage) {
   if (saved) limiter.restoreHostPaces(JSON.parse(saved.toString('utf8')) as Record<string, HostPaceState>);
   return {
     async handOver(items: readonly InputItem[]) {
-      const paces = limiter.hostPaces(new Set(items.map((item) => hostOf(item.url))));
+      const paces = limiter.hostPaces(new Set(items.map((item) => hostNameOf(item.url))));
       if (!saved && Object.keys(paces).length === 0) return;
       await deps.store.put(key, JSON.stringify(paces), 'application/json').catch(() => {});
     },
