@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isFifoQueue } from '../adapters/aws/sqs-chunk-queue.js';
 
 /** A Lambda handler for SQS events, as the worker exports it. */
 export type SqsHandler = (
@@ -118,7 +119,7 @@ export class SqsEventSource {
           MessageAttributeNames: ['All'],
         }),
       );
-    if (!queueUrl.endsWith('.fifo')) return call();
+    if (!isFifoQueue(queueUrl)) return call();
     const turn = this.receiving.then(call, call);
     this.receiving = turn.catch(() => {});
     return turn;

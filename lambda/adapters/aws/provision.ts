@@ -19,6 +19,7 @@ import { DEPLOYMENT_DEFAULTS, JOB_TABLE, visibilityTimeoutSeconds } from '../../
 import type { AwsClients } from './clients.js';
 import { createJobTableInput } from './dynamo-job-store.js';
 import { awsErrorOf } from './retry.js';
+import { isFifoQueue } from './sqs-chunk-queue.js';
 
 /** Names of the resources fanout needs, and the queue's redrive and visibility settings. */
 export interface ResourceNames {
@@ -100,7 +101,7 @@ async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
  * the throughput limit per message group), since each job's host group is its own group.
  */
 function fifoAttributes(queueName: string): Partial<Record<QueueAttributeName, string>> {
-  if (!queueName.endsWith('.fifo')) return {};
+  if (!isFifoQueue(queueName)) return {};
   return { FifoQueue: 'true', DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' };
 }
 

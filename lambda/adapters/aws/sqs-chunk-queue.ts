@@ -35,6 +35,11 @@ export interface SqsChunkQueueOptions {
   backoffBaseMs?: number;
 }
 
+/** SQS's rule: a FIFO queue's name (and so its URL) ends in `.fifo`. */
+export function isFifoQueue(nameOrUrl: string): boolean {
+  return nameOrUrl.endsWith('.fifo');
+}
+
 interface Entry {
   chunkId: string;
   /** The FIFO message group: the job's host group, which one worker at a time receives. */
@@ -66,7 +71,7 @@ export class SqsChunkQueue implements ChunkQueue {
   constructor(options: SqsChunkQueueOptions) {
     this.client = options.client;
     this.queueUrl = options.queueUrl;
-    this.fifo = options.queueUrl.endsWith('.fifo');
+    this.fifo = isFifoQueue(options.queueUrl);
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 8);
     this.backoffBaseMs = options.backoffBaseMs ?? 100;
   }
