@@ -15,9 +15,46 @@ import { FanoutRetryStrategy } from './retry.js';
  */
 export const ENDPOINT_MAX_ATTEMPTS = 20;
 
+/** The services fanout calls, each a client of AwsClients. */
+export type AwsService = keyof AwsClients;
+
+/**
+ * The SDK's per-service endpoint variable of each service (AWS_ENDPOINT_URL_<service id>), read
+ * before AWS_ENDPOINT_URL as every SDK-based tool reads it: S3 and SQS may point at one
+ * emulator and DynamoDB at another.
+ */
+export const SERVICE_ENDPOINT_ENV: Readonly<Record<AwsService, string>> = {
+  s3: 'AWS_ENDPOINT_URL_S3',
+  sqs: 'AWS_ENDPOINT_URL_SQS',
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  lambda: 'AWS_ENDPOINT_URL_LAMBDA',
+  events: 'AWS_ENDPOINT_URL_EVENTBRIDGE',
+};
+
+/**
+ * The endpoint a service's client talks to: the one given for the service, else the one given
+ * for all, else its AWS_ENDPOINT_URL_<service> variable, else AWS_ENDPOINT_URL; undefined
+ * means AWS itself.
+ */
+export function serviceEndpoint(
+  service: AwsService,
+  config: Pick<AwsClientConfig, 'endpoint' | 'endpoints'> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return (
+    config.endpoints?.[service] ??
+    config.endpoint ??
+    (env[SERVICE_ENDPOINT_ENV[service]] || undefined) ??
+    (env.AWS_ENDPOINT_URL || undefined)
+  );
+}
+
 /** Where the clients talk to: real AWS by default, any AWS-compatible endpoint when set. */
 export interface AwsClientConfig {
+  /** Every service's endpoint, unless `endpoints` names the service's own. */
   endpoint?: string;
+  /** A service's own endpoint, before `endpoint` and the environment. */
+  endpoints?: Partial<Record<AwsService, string>>;
   region?: string;
   /** Static credentials (a local endpoint); the SDK's default chain when absent. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -37,30 +74,37 @@ export interface AwsClients {
 }
 
 /**
- * Builds the clients; endpoint defaults to env AWS_ENDPOINT_URL (any AWS-compatible
- * endpoint), region to AWS_REGION or 'us-east-1'; S3 uses path-style addressing when an
+ * Builds the clients; each service's endpoint is {@link serviceEndpoint}'s (any AWS-compatible
+ * endpoint), the region AWS_REGION or 'us-east-1'; S3 uses path-style addressing when an
  * endpoint is set. Each client retries with its own FanoutRetryStrategy (the SDK's standard
  * strategy, an unparseable 5xx counted transient).
  */
 export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
-  const endpoint = config.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined);
   const region = config.region ?? (process.env.AWS_REGION || 'us-east-1');
-  const maxAttempts = config.maxAttempts ?? (endpoint ? ENDPOINT_MAX_ATTEMPTS : undefined);
-  const common = {
-    region,
-    ...(endpoint && { endpoint }),
-    ...(config.credentials && { credentials: config.credentials }),
-    ...(maxAttempts !== undefined && { maxAttempts }),
+  const common = (service: AwsService) => {
+    const endpoint = serviceEndpoint(service, config);
+    const maxAttempts = config.maxAttempts ?? (endpoint ? ENDPOINT_MAX_ATTEMPTS : undefined);
+    return {
+      region,
+      ...(endpoint && { endpoint }),
+      ...(config.credentials && { credentials: config.credentials }),
+      ...(maxAttempts !== undefined && { maxAttempts }),
+    };
   };
   return {
     // Virtual-hosted buckets need DNS for <bucket>.<host>, which a local endpoint lacks.
     s3: withRetry(
-      (retryStrategy) => new S3Client({ ...common, retryStrategy, forcePathStyle: endpoint !== undefined }),
+      (retryStrategy) =>
+        new S3Client({
+          ...common('s3'),
+          retryStrategy,
+          forcePathStyle: serviceEndpoint('s3', config) !== undefined,
+        }),
     ),
-    sqs: withRetry((retryStrategy) => new SQSClient({ ...common, retryStrategy })),
-    dynamodb: withRetry((retryStrategy) => new DynamoDBClient({ ...common, retryStrategy })),
-    lambda: withRetry((retryStrategy) => new LambdaClient({ ...common, retryStrategy })),
-    events: withRetry((retryStrategy) => new EventBridgeClient({ ...common, retryStrategy })),
+    sqs: withRetry((retryStrategy) => new SQSClient({ ...common('sqs'), retryStrategy })),
+    dynamodb: withRetry((retryStrategy) => new DynamoDBClient({ ...common('dynamodb'), retryStrategy })),
+    lambda: withRetry((retryStrategy) => new LambdaClient({ ...common('lambda'), retryStrategy })),
+    events: withRetry((retryStrategy) => new EventBridgeClient({ ...common('events'), retryStrategy })),
   };
 }
 

@@ -24,8 +24,30 @@ describe('createAwsClients', () => {
     expect((await clients.dynamodb.config.endpoint?.())?.port).toBe(5000);
   });
 
+  it("reads each service's own endpoint variable before AWS_ENDPOINT_URL", async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL', 'http://127.0.0.1:5000');
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', 'http://127.0.0.1:4566');
+    vi.stubEnv('AWS_ENDPOINT_URL_SQS', 'http://127.0.0.1:4567');
+    const clients = createAwsClients();
+    expect((await clients.s3.config.endpoint?.())?.port).toBe(4566);
+    expect((await clients.sqs.config.endpoint?.())?.port).toBe(4567);
+    expect((await clients.dynamodb.config.endpoint?.())?.port).toBe(5000);
+    expect(clients.s3.config.forcePathStyle).toBe(true);
+  });
+
+  it("takes a service's endpoint from `endpoints` before `endpoint`", async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', 'http://127.0.0.1:9999');
+    const clients = createAwsClients({
+      endpoint: 'http://127.0.0.1:4566',
+      endpoints: { dynamodb: 'http://127.0.0.1:5000' },
+    });
+    expect((await clients.s3.config.endpoint?.())?.port).toBe(4566);
+    expect((await clients.dynamodb.config.endpoint?.())?.port).toBe(5000);
+  });
+
   it('defaults to us-east-1 and virtual-hosted S3 without an endpoint', async () => {
     vi.stubEnv('AWS_ENDPOINT_URL', '');
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', '');
     vi.stubEnv('AWS_REGION', '');
     const clients = createAwsClients();
     expect(await clients.s3.config.region()).toBe('us-east-1');
