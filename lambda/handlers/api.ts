@@ -11,8 +11,14 @@ import { isValidJobId } from '../core/job/keys.js';
 import { parseSubmission, RequestError, submitJob } from '../core/job/submit.js';
 import { FINAL_STATUSES, type JobState } from '../core/ports.js';
 import { readConfig } from './config.js';
+import { jobStore } from './dynamodb-services.js';
+import { dispatcherInvoker } from './lambda-services.js';
 import { errorMessage, log } from './log.js';
-import { awsServices, once, type Services } from './services.js';
+import { objectServices } from './s3-services.js';
+import { once, type Services } from './services.js';
+
+/** What the API uses: the job's objects and links, the job table and the dispatcher's start. */
+export type ApiServices = Pick<Services, 'config' | 'store' | 'linkTo' | 'jobs' | 'startDispatch'>;
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
@@ -21,7 +27,7 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
 });
 
 /** A job as GET /jobs/{id} shows it, with presigned links to its results once they are written. */
-async function jobView(services: Services, state: JobState): Promise<JobView> {
+async function jobView(services: ApiServices, state: JobState): Promise<JobView> {
   const { bucket, resultUrlSeconds } = services.config;
   if (!hasResultFiles(state.status)) return toJobView(state, { bucket });
   const urls = {} as Record<ResultFile, string>;
@@ -31,7 +37,7 @@ async function jobView(services: Services, state: JobState): Promise<JobView> {
   return toJobView(state, { bucket, links: { urls, expiresInSeconds: resultUrlSeconds } });
 }
 
-async function submit(services: Services, body: string | null): Promise<APIGatewayProxyResult> {
+async function submit(services: ApiServices, body: string | null): Promise<APIGatewayProxyResult> {
   const { config, store, jobs } = services;
   const submission = parseSubmission(body, {
     bucket: config.bucket,
@@ -49,7 +55,7 @@ async function submit(services: Services, body: string | null): Promise<APIGatew
   return json(202, { jobId, status: `/jobs/${jobId}` });
 }
 
-async function jobOf(services: Services, jobId: string | undefined): Promise<JobState> {
+async function jobOf(services: ApiServices, jobId: string | undefined): Promise<JobState> {
   if (!jobId || !isValidJobId(jobId)) {
     throw new RequestError(400, 'BAD_REQUEST', `${JSON.stringify(jobId ?? '')} is not a valid job id`);
   }
@@ -58,7 +64,7 @@ async function jobOf(services: Services, jobId: string | undefined): Promise<Job
   return state;
 }
 
-async function cancel(services: Services, jobId: string | undefined): Promise<APIGatewayProxyResult> {
+async function cancel(services: ApiServices, jobId: string | undefined): Promise<APIGatewayProxyResult> {
   const state = await jobOf(services, jobId);
   if (FINAL_STATUSES.includes(state.status)) {
     throw new RequestError(409, 'JOB_FINISHED', `job ${state.jobId} has already ended (${state.status})`);
@@ -100,7 +106,7 @@ function bodyOf(event: APIGatewayProxyEvent): string | null {
  * GET /jobs/{id} shows it, DELETE /jobs/{id} asks to cancel it (202). Refused requests
  * get 4xx with {error: {code, message}} naming the problem.
  */
-export function makeApiHandler(services: () => Services) {
+export function makeApiHandler(services: () => ApiServices) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const s = services();
     const { route, jobId } = routeOf(event);
@@ -130,5 +136,9 @@ export function makeApiHandler(services: () => Services) {
 }
 
 export const handler = makeApiHandler(
-  once(() => awsServices(readConfig(process.env, requiredVariables('api')))),
+  once((): ApiServices => {
+    const config = readConfig(process.env, requiredVariables('api'));
+    const { store, linkTo } = objectServices(config);
+    return { config, store, linkTo, jobs: jobStore(config), ...dispatcherInvoker(config) };
+  }),
 );

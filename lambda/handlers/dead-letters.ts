@@ -1,8 +1,12 @@
 import type { SQSEvent } from 'aws-lambda';
 import { requiredVariables } from '../core/contract.js';
 import { readConfig } from './config.js';
+import { jobStore } from './dynamodb-services.js';
 import { errorMessage, log } from './log.js';
-import { awsServices, once, type Services } from './services.js';
+import { once, type Services } from './services.js';
+
+/** What the dead-letter handler uses: the job table only. */
+export type DeadLetterServices = Pick<Services, 'jobs'>;
 
 /** The job and chunk a dead message belonged to, read leniently: a poison message may be anything. */
 function deadChunkOf(body: string): { jobId: string; chunkId: string } | null {
@@ -21,7 +25,7 @@ function deadChunkOf(body: string): { jobId: string; chunkId: string } | null {
  * Consumes the chunk DLQ: a chunk that failed every delivery ends its job as failed,
  * with the chunk named, so no job stays "running" forever.
  */
-export function makeDeadLetterHandler(services: () => Services) {
+export function makeDeadLetterHandler(services: () => DeadLetterServices) {
   return async (event: SQSEvent): Promise<void> => {
     const s = services();
     for (const record of event.Records) {
@@ -55,5 +59,5 @@ export function makeDeadLetterHandler(services: () => Services) {
 }
 
 export const handler = makeDeadLetterHandler(
-  once(() => awsServices(readConfig(process.env, requiredVariables('dead-letters')))),
+  once(() => ({ jobs: jobStore(readConfig(process.env, requiredVariables('dead-letters'))) })),
 );

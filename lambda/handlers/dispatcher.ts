@@ -3,15 +3,10 @@ import { InputError } from '../core/errors.js';
 import { type DispatchCheckpoint, dispatchJob, type OpenSource } from '../core/job/dispatch.js';
 import type { JobRequest } from '../core/job/job-request.js';
 import { INPUTS_PREFIX, jobKeys, uploadJobId } from '../core/job/keys.js';
+import { awsServices } from './aws-services.js';
 import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
-import {
-  awsServices,
-  type DispatchInvocation,
-  type FinalizeInvocation,
-  once,
-  type Services,
-} from './services.js';
+import { type DispatchInvocation, type FinalizeInvocation, once, type Services } from './services.js';
 
 type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
 

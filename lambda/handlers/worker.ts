@@ -8,9 +8,17 @@ import { jobKeys } from '../core/job/keys.js';
 import { ChunkDeadlineError, processChunk } from '../core/job/process-chunk.js';
 import type { JobOptions } from '../core/job-options.js';
 import type { ResultRecord } from '../core/record.js';
+import { readConfig } from './config.js';
+import { jobStore } from './dynamodb-services.js';
+import { dispatcherInvoker } from './lambda-services.js';
 import { errorMessage, log } from './log.js';
 import { emitMetrics } from './metrics.js';
-import { awsServices, once, type Services } from './services.js';
+import { objectServices } from './s3-services.js';
+import { once, type Services } from './services.js';
+import { chunkQueue } from './sqs-services.js';
+
+/** What the worker uses: the job's objects, the chunk queue, the job table and the fan-in's start. */
+export type WorkerServices = Pick<Services, 'config' | 'store' | 'queue' | 'jobs' | 'startFinalize'>;
 
 /** Jobs whose engines one worker instance keeps; a warm instance serves one job after another. */
 const KEPT_JOB_ENGINES = 4;
@@ -27,7 +35,7 @@ class JobEngines {
 
   /** Runs `use` with the job's engine, made on first use. */
   async with<T>(
-    services: Services,
+    services: WorkerServices,
     jobId: string,
     options: JobOptions,
     use: (engine: FetchEngine) => Promise<T>,
@@ -70,7 +78,7 @@ class JobEngines {
 
 /** Fetches one chunk message; throws when the message must be delivered again. */
 async function handleRecord(
-  services: Services,
+  services: WorkerServices,
   engines: JobEngines,
   record: SQSRecord,
   deadline: AbortSignal,
@@ -120,7 +128,7 @@ function awsFailureBackoff(record: SQSRecord): number {
   return Math.min(max, base * 2 ** (receives - 1));
 }
 
-async function release(services: Services, record: SQSRecord, afterSeconds: number): Promise<void> {
+async function release(services: WorkerServices, record: SQSRecord, afterSeconds: number): Promise<void> {
   try {
     await services.queue.release?.(record.receiptHandle, afterSeconds);
   } catch (err) {
@@ -138,7 +146,7 @@ async function release(services: Services, record: SQSRecord, afterSeconds: numb
  * failures untouched.
  * Each handler made is one worker instance, with engines of its own.
  */
-export function makeWorkerHandler(services: () => Services) {
+export function makeWorkerHandler(services: () => WorkerServices) {
   const engines = new JobEngines();
   return async (
     event: SQSEvent,
@@ -180,4 +188,10 @@ export function makeWorkerHandler(services: () => Services) {
   };
 }
 
-export const handler = makeWorkerHandler(once(() => awsServices()));
+export const handler = makeWorkerHandler(
+  once((): WorkerServices => {
+    const config = readConfig();
+    const { store } = objectServices(config);
+    return { config, store, queue: chunkQueue(config), jobs: jobStore(config), ...dispatcherInvoker(config) };
+  }),
+);

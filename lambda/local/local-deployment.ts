@@ -9,11 +9,11 @@ import {
 import { hostGroupsFor } from '../core/host-group.js';
 import { FINAL_STATUSES, type JobState } from '../core/ports.js';
 import { makeApiHandler } from '../handlers/api.js';
+import { awsServices } from '../handlers/aws-services.js';
 import { readConfig } from '../handlers/config.js';
 import { makeDeadLetterHandler } from '../handlers/dead-letters.js';
 import { makeDispatcherHandler } from '../handlers/dispatcher.js';
 import {
-  awsServices,
   type DispatchInvocation,
   type FinalizeInvocation,
   once,

@@ -73,39 +73,90 @@ export interface AwsClients {
   events: EventBridgeClient;
 }
 
+/** The settings every client shares: region, endpoint, credentials and attempts for `service`. */
+function clientSettings(service: AwsService, config: AwsClientConfig) {
+  const region = config.region ?? (process.env.AWS_REGION || 'us-east-1');
+  const endpoint = serviceEndpoint(service, config);
+  const maxAttempts = config.maxAttempts ?? (endpoint ? ENDPOINT_MAX_ATTEMPTS : undefined);
+  return {
+    region,
+    ...(endpoint && { endpoint }),
+    ...(config.credentials && { credentials: config.credentials }),
+    ...(maxAttempts !== undefined && { maxAttempts }),
+  };
+}
+
+/*
+ * One builder per service, so that a function's bundle holds only the SDK clients it builds:
+ * esbuild drops the others (the SDK's packages declare no side effects). Each client talks to
+ * {@link serviceEndpoint}'s endpoint, in AWS_REGION or 'us-east-1', and retries with its own
+ * FanoutRetryStrategy (the SDK's standard strategy, an unparseable 5xx counted transient).
+ */
+
+/** An S3 client; path-style addressing when an endpoint is set. */
+export function createS3Client(config: AwsClientConfig = {}): S3Client {
+  // Virtual-hosted buckets need DNS for <bucket>.<host>, which a local endpoint lacks.
+  const forcePathStyle = serviceEndpoint('s3', config) !== undefined;
+  return withRetry(
+    (retryStrategy) => new S3Client({ ...clientSettings('s3', config), retryStrategy, forcePathStyle }),
+  );
+}
+
+/** An SQS client. */
+export function createSqsClient(config: AwsClientConfig = {}): SQSClient {
+  return withRetry((retryStrategy) => new SQSClient({ ...clientSettings('sqs', config), retryStrategy }));
+}
+
+/** A DynamoDB client. */
+export function createDynamoDbClient(config: AwsClientConfig = {}): DynamoDBClient {
+  return withRetry(
+    (retryStrategy) => new DynamoDBClient({ ...clientSettings('dynamodb', config), retryStrategy }),
+  );
+}
+
+/** A Lambda client. */
+export function createLambdaClient(config: AwsClientConfig = {}): LambdaClient {
+  return withRetry(
+    (retryStrategy) => new LambdaClient({ ...clientSettings('lambda', config), retryStrategy }),
+  );
+}
+
+/** An EventBridge client. */
+export function createEventBridgeClient(config: AwsClientConfig = {}): EventBridgeClient {
+  return withRetry(
+    (retryStrategy) => new EventBridgeClient({ ...clientSettings('events', config), retryStrategy }),
+  );
+}
+
 /**
- * Builds the clients; each service's endpoint is {@link serviceEndpoint}'s (any AWS-compatible
- * endpoint), the region AWS_REGION or 'us-east-1'; S3 uses path-style addressing when an
- * endpoint is set. Each client retries with its own FanoutRetryStrategy (the SDK's standard
- * strategy, an unparseable 5xx counted transient).
+ * All five clients, each built on first read (by the create* builder of its service), so a
+ * caller pays only for the clients it reads. For the CLI, the local deployment and tests; a
+ * Lambda handler builds its own few clients with the builders, leaving the rest out of its bundle.
  */
 export function createAwsClients(config: AwsClientConfig = {}): AwsClients {
-  const region = config.region ?? (process.env.AWS_REGION || 'us-east-1');
-  const common = (service: AwsService) => {
-    const endpoint = serviceEndpoint(service, config);
-    const maxAttempts = config.maxAttempts ?? (endpoint ? ENDPOINT_MAX_ATTEMPTS : undefined);
-    return {
-      region,
-      ...(endpoint && { endpoint }),
-      ...(config.credentials && { credentials: config.credentials }),
-      ...(maxAttempts !== undefined && { maxAttempts }),
-    };
-  };
-  return {
-    // Virtual-hosted buckets need DNS for <bucket>.<host>, which a local endpoint lacks.
-    s3: withRetry(
-      (retryStrategy) =>
-        new S3Client({
-          ...common('s3'),
-          retryStrategy,
-          forcePathStyle: serviceEndpoint('s3', config) !== undefined,
-        }),
-    ),
-    sqs: withRetry((retryStrategy) => new SQSClient({ ...common('sqs'), retryStrategy })),
-    dynamodb: withRetry((retryStrategy) => new DynamoDBClient({ ...common('dynamodb'), retryStrategy })),
-    lambda: withRetry((retryStrategy) => new LambdaClient({ ...common('lambda'), retryStrategy })),
-    events: withRetry((retryStrategy) => new EventBridgeClient({ ...common('events'), retryStrategy })),
-  };
+  return lazyMembers<AwsClients>({
+    s3: () => createS3Client(config),
+    sqs: () => createSqsClient(config),
+    dynamodb: () => createDynamoDbClient(config),
+    lambda: () => createLambdaClient(config),
+    events: () => createEventBridgeClient(config),
+  });
+}
+
+/** An object whose members are each built on first read, then kept. */
+function lazyMembers<T extends object>(builders: { [K in keyof T]: () => T[K] }): T {
+  const built: Partial<T> = {};
+  const members = {} as T;
+  for (const name of Object.keys(builders) as (keyof T)[]) {
+    Object.defineProperty(members, name, {
+      enumerable: true,
+      get: () => {
+        if (!(name in built)) built[name] = builders[name]();
+        return built[name];
+      },
+    });
+  }
+  return members;
 }
 
 /**
@@ -131,7 +182,7 @@ export function localEndpointCredentials(): AwsClientConfig['credentials'] {
 
 let shared: AwsClients | undefined;
 
-/** The process-wide clients, built once on first use (Lambda handlers call this at module scope). */
+/** The process-wide clients, each built on its first read. */
 export function awsClients(): AwsClients {
   shared ??= createAwsClients();
   return shared;
