@@ -1,7 +1,7 @@
 // `npm run bench`: fanout against the usual alternatives, side by side, in one run, on
 // one local target server. See docs/benchmarks.md for what is measured and how.
 //
-//   node bench/run.mjs [--quick] [--reps N] [--cli dist/cli.js] [--only fetch|dispatcher|cost|scale]
+//   node bench/run.mjs [--quick] [--reps N] [--cli dist/cli.js] [--only fetch|dispatcher|cost|scale|coldstart]
 //                      [--clients fanout,aiohttp,node,undici] [--json FILE]
 //
 // Needs a built CLI (npm run build). It installs the rest itself, once (and says so): .venv
@@ -44,7 +44,20 @@ if (values.only === 'scale') {
   );
   process.exit(scale.status ?? 1);
 }
-const ONLY = ['fetch', 'dispatcher', 'cost', 'scale'];
+// --only coldstart: each function's bundle size and init time from `cdk synth` (bench/cold-start.mjs).
+if (values.only === 'coldstart') {
+  const coldStart = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'bench/cold-start.mjs'),
+      ...(values.reps ? ['--runs', values.reps] : []),
+      ...(values.json ? ['--json', values.json] : []),
+    ],
+    { stdio: 'inherit' },
+  );
+  process.exit(coldStart.status ?? 1);
+}
+const ONLY = ['fetch', 'dispatcher', 'cost', 'scale', 'coldstart'];
 if (values.only !== undefined && !ONLY.includes(values.only)) {
   console.error(`bench: --only must be one of ${ONLY.join(', ')}, not ${JSON.stringify(values.only)}`);
   process.exit(2);

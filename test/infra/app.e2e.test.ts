@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { synth as synthStack } from '../../bench/lib/assets.mjs';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,30 +18,9 @@ const CFN_LINT_IGNORED = ['W3005'];
 let out: string;
 let synth: { stdout: string; stderr: string };
 
-beforeAll(async () => {
+beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), 'fanout-cdk-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
-    AWS_CONFIG_FILE: join(out, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(out, 'no-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    CDK_DISABLE_CLI_TELEMETRY: 'true',
-  };
-  for (const name of [
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_SESSION_TOKEN',
-    'AWS_PROFILE',
-    'AWS_REGION',
-  ]) {
-    delete env[name];
-  }
-  synth = await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--output', out], {
-    cwd: ROOT,
-    env,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  synth = synthStack(out);
 }, 180_000);
 
 afterAll(() => {

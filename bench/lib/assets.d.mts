@@ -1,0 +1,17 @@
+// Types for assets.mjs, for the test of the deployed bundles (test/infra/handler-bundles.test.ts).
+
+/** A Node.js function of a synthesized stack whose code is a bundled asset. */
+export interface FunctionAsset {
+  /** The function construct's id: Dispatcher, Worker, DeadLetters, Api. */
+  name: string;
+  /** The bundled module the function's handler names (index.mjs). */
+  file: string;
+  /** The function's environment; values that are not plain strings become placeholders. */
+  environment: Record<string, string>;
+}
+
+export function synth(out: string, dir?: string): { stdout: string; stderr: string };
+export function functionAssets(out: string): FunctionAsset[];
+export function bundleSize(file: string): { bytes: number; gzipBytes: number };
+export function bundledPackages(file: string): Set<string>;
+export function bundledSdkClients(file: string): string[];

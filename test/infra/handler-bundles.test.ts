@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledSdkClients, type FunctionAsset, functionAssets, synth } from '../../bench/lib/assets.mjs';
+
+// The bundles `cdk synth` writes, as deployed: each function's holds only the SDK clients it calls.
+let out: string;
+let functions: FunctionAsset[];
+
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'fanout-bundles-'));
+  synth(out);
+  functions = functionAssets(out);
+}, 180_000);
+
+afterAll(() => {
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+describe("each function's bundle", () => {
+  it.each([
+    ['DeadLetters', ['dynamodb']],
+    ['Api', ['dynamodb', 'lambda', 's3']],
+    ['Worker', ['dynamodb', 'lambda', 's3', 'sqs']],
+    ['Dispatcher', ['dynamodb', 'eventbridge', 'lambda', 's3', 'sqs']],
+  ])('%s holds the SDK clients of the services it calls, and no other', (name, clients) => {
+    const fn = functions.find((f) => f.name === name);
+    expect(fn, `no function ${name} in ${functions.map((f) => f.name).join(', ')}`).toBeDefined();
+    expect(bundledSdkClients(fn?.file as string)).toEqual(clients);
+  });
+
+  it('covers every function of the stack', () => {
+    expect(functions.map((f) => f.name).sort()).toEqual(['Api', 'DeadLetters', 'Dispatcher', 'Worker']);
+  });
+});
