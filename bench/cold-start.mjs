@@ -1,36 +1,29 @@
 // `node bench/cold-start.mjs [--runs N] [--base REV] [--cdk-out DIR] [--json FILE]`: each
 // function's cold start, from the assets the stack deploys. It synthesizes the stack
 // (`cdk synth`, offline, into a temporary directory) and, for each function of the template,
-// reports its bundle's size (index.mjs, raw and gzipped) and its init time: a fresh `node`
-// process that imports the bundled file as Lambda's runtime does (`await import(file)`), with
-// the function's environment from the template (NODE_OPTIONS included), timed from just before
-// the import to just after it; plus the process's whole wall time (start, import, exit).
-// Medians of --runs fresh processes per function.
+// reports its bundle's size (index.mjs, raw and gzipped), the SDK clients it holds, and, in a
+// fresh `node` process with the function's environment from the template (NODE_OPTIONS
+// included): its init time, from just before `await import(file)` (as Lambda's runtime loads
+// the handler) to just after; its first call, a handler call on an event that needs no AWS
+// call (NO_OP_EVENTS), which builds the function's services and SDK clients; and the process's
+// whole wall time (start, import, first call, exit). Medians of --runs fresh processes.
 //
 // --base REV measures the same for another revision (git archive of REV, synthesized with this
 // tree's node_modules) and alternates the two, run by run, so that load on the machine falls on
 // both alike. --cdk-out DIR takes an existing cloud assembly for this tree instead of synthesizing.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bundledSdkClients, bundleSize, functionAssets, synth } from './lib/assets.mjs';
+import { bundledSdkClients, bundleSize, coldStart, functionAssets, synth } from './lib/assets.mjs';
 import { median } from './lib/measure.mjs';
 import { fmt, table } from './lib/print.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MIN_RUNS = 5;
-
-/** Imports the bundle named by argv[1] as Lambda's runtime does and prints how long that took. */
-const PROBE = `const t0 = performance.now();
-await import(process.argv[1]);
-const t1 = performance.now();
-process.stdout.write(JSON.stringify({ importMs: t1 - t0, readyMs: t1 }) + '\\n');
-process.exit(0);`;
-
 /** The options, checked: each bad one named with what is allowed. */
 export function parseOptions(argv) {
   const { values } = parseArgs({
@@ -66,39 +59,6 @@ function checkout(rev, dir) {
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
 }
 
-/** One fresh process importing `fn`'s bundle: the import's ms, and the process's wall ms. */
-function coldStart(fn) {
-  const env = {
-    PATH: process.env.PATH,
-    AWS_REGION: 'us-east-1',
-    AWS_LAMBDA_FUNCTION_NAME: fn.name,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
-    ...fn.environment,
-  };
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', PROBE, pathToFileURL(fn.file).href], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallMs = performance.now() - started;
-      if (code !== 0)
-        return reject(new Error(`${fn.name}: importing ${fn.file} failed (${code}):\n${stderr}`));
-      resolve({ ...JSON.parse(stdout.trim().split('\n').pop()), wallMs });
-    });
-  });
-}
-
 /** Each side's functions by name, measured run by run, the sides alternating in order. */
 async function measureSides(sides, runs) {
   const samples = sides.map((side) => new Map(side.functions.map((fn) => [fn.name, []])));
@@ -119,6 +79,7 @@ async function measureSides(sides, runs) {
         ...bundleSize(fn.file),
         sdkClients: bundledSdkClients(fn.file),
         importMs: median(s.map((x) => x.importMs)),
+        firstCallMs: median(s.map((x) => x.firstCallMs ?? Number.NaN)),
         wallMs: median(s.map((x) => x.wallMs)),
         runs: s.length,
       };
@@ -131,7 +92,15 @@ const ms = (v) => fmt(v, 1);
 
 /** The Markdown table: one row per function, before → after when there is a base. */
 export function coldStartTable(after, before) {
-  const headers = ['function', 'index.mjs KiB', 'gzip KiB', 'import ms', 'process wall ms', 'SDK clients'];
+  const headers = [
+    'function',
+    'index.mjs KiB',
+    'gzip KiB',
+    'import ms',
+    'first call ms',
+    'process wall ms',
+    'SDK clients',
+  ];
   const pair = (b, a, f) => (b === undefined ? f(a) : `${f(b)} → ${f(a)}`);
   const rows = after.map((r) => {
     const b = before?.find((x) => x.function === r.function) ?? {};
@@ -140,6 +109,7 @@ export function coldStartTable(after, before) {
       pair(b.bytes, r.bytes, kb),
       pair(b.gzipBytes, r.gzipBytes, kb),
       pair(b.importMs, r.importMs, ms),
+      pair(b.firstCallMs, r.firstCallMs, ms),
       pair(b.wallMs, r.wallMs, ms),
       r.sdkClients.join(' '),
     ];

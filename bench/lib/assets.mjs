@@ -1,12 +1,14 @@
 // The functions a synthesized stack deploys, read from its cloud assembly (cdk.out): what
 // bench/cold-start.mjs measures and test/infra/handler-bundles.test.ts checks.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** What starts the probe's report on its stdout (the handlers log JSON lines there too). */
+const MARK = 'cold-start-probe ';
 
 /**
  * `cdk synth` exactly as a user runs it (cdk.json's app, cdk-nag included) in `dir` (this
@@ -99,4 +101,73 @@ export function bundledSdkClients(file) {
     .filter((name) => name.startsWith(prefix))
     .map((name) => name.slice(prefix.length))
     .sort();
+}
+
+/**
+ * Imports the bundle named by argv[1] as Lambda's runtime does; then, given an event (argv[2]),
+ * calls its handler once with it. Prints how long each took.
+ */
+const PROBE = `const t0 = performance.now();
+const mod = await import(process.argv[1]);
+const t1 = performance.now();
+let firstCallMs = null;
+if (process.argv[2]) {
+  await mod.handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 900000 });
+  firstCallMs = performance.now() - t1;
+}
+process.stdout.write('${MARK}' + JSON.stringify({ importMs: t1 - t0, firstCallMs }) + '\\n');
+process.exit(0);`;
+
+/**
+ * For each function, an event its handler takes without calling AWS: the first call builds the
+ * function's services (its SDK clients) and returns. Empty batches; for the API, an unknown route (404).
+ */
+export const NO_OP_EVENTS = {
+  Dispatcher: { Records: [] },
+  Worker: { Records: [] },
+  DeadLetters: { Records: [] },
+  Api: { httpMethod: 'GET', path: '/', resource: '/', pathParameters: null, body: null },
+};
+
+/**
+ * A cold start of `fn` in a fresh process, with the environment Lambda gives it: the import's
+ * ms, the first call's (on its NO_OP_EVENTS event, when it has one), and the process's wall ms.
+ * Rejects with the process's output when either fails.
+ */
+export function coldStart(fn) {
+  const env = {
+    PATH: process.env.PATH,
+    AWS_REGION: 'us-east-1',
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+    ...fn.environment,
+  };
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const event = NO_OP_EVENTS[fn.name];
+    const args = ['--input-type=module', '-e', PROBE, pathToFileURL(fn.file).href];
+    const child = spawn(process.execPath, event ? [...args, JSON.stringify(event)] : args, {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      if (code !== 0) {
+        const what = `${fn.name}: ${fn.file} failed to load or to serve its first event`;
+        return reject(new Error(`${what} (exit ${code}):\n${stderr}`));
+      }
+      const report = stdout.split('\n').find((line) => line.startsWith(MARK));
+      if (!report) return reject(new Error(`${fn.name}: the probe printed no report:\n${stdout}${stderr}`));
+      resolve({ ...JSON.parse(report.slice(MARK.length)), wallMs });
+    });
+  });
 }

@@ -1,9 +1,11 @@
 import type { Context, S3Event } from 'aws-lambda';
+import { requiredVariables } from '../core/contract.js';
 import { InputError } from '../core/errors.js';
 import { type DispatchCheckpoint, dispatchJob, type OpenSource } from '../core/job/dispatch.js';
 import type { JobRequest } from '../core/job/job-request.js';
 import { INPUTS_PREFIX, jobKeys, uploadJobId } from '../core/job/keys.js';
 import { awsServices } from './aws-services.js';
+import { readConfig } from './config.js';
 import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
 import { type DispatchInvocation, type FinalizeInvocation, once, type Services } from './services.js';
@@ -106,4 +108,7 @@ export function makeDispatcherHandler(services: () => Services) {
   };
 }
 
-export const handler = makeDispatcherHandler(once(() => awsServices()));
+// Its own variables: the dispatcher hands over to itself by its own name (AWS_LAMBDA_FUNCTION_NAME).
+export const handler = makeDispatcherHandler(
+  once(() => awsServices(readConfig(process.env, requiredVariables('dispatcher')))),
+);

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledSdkClients, type FunctionAsset, functionAssets, synth } from '../../bench/lib/assets.mjs';
+import {
+  bundledSdkClients,
+  coldStart,
+  type FunctionAsset,
+  functionAssets,
+  NO_OP_EVENTS,
+  synth,
+} from '../../bench/lib/assets.mjs';
 
 // The bundles `cdk synth` writes, as deployed: each function's holds only the SDK clients it calls.
 let out: string;
@@ -32,5 +39,17 @@ describe("each function's bundle", () => {
 
   it('covers every function of the stack', () => {
     expect(functions.map((f) => f.name).sort()).toEqual(['Api', 'DeadLetters', 'Dispatcher', 'Worker']);
+    expect(Object.keys(NO_OP_EVENTS).sort()).toEqual(['Api', 'DeadLetters', 'Dispatcher', 'Worker']);
   });
+
+  // Each in a fresh process with the environment the template gives the function, as Lambda
+  // starts it: a variable its handler requires and the stack does not set fails here, not on AWS.
+  it.each(['DeadLetters', 'Api', 'Worker', 'Dispatcher'])(
+    '%s loads and serves its first event with the environment of its template',
+    async (name) => {
+      const fn = functions.find((f) => f.name === name) as FunctionAsset;
+      const cold = await coldStart(fn);
+      expect(cold.firstCallMs).toBeGreaterThan(0);
+    },
+  );
 });
