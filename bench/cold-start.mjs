@@ -80,6 +80,7 @@ async function measureSides(sides, runs) {
         sdkClients: bundledSdkClients(fn.file),
         importMs: median(s.map((x) => x.importMs)),
         firstCallMs: median(s.map((x) => x.firstCallMs ?? Number.NaN)),
+        firstCallError: s.find((x) => x.firstCallError)?.firstCallError,
         wallMs: median(s.map((x) => x.wallMs)),
         runs: s.length,
       };
@@ -89,32 +90,29 @@ async function measureSides(sides, runs) {
 
 const kb = (bytes) => fmt(bytes / 1024, 1);
 const ms = (v) => fmt(v, 1);
+/** Each column after the function's name: its header, and its cell for one side's row. */
+const COLUMNS = [
+  ['index.mjs KiB', (r) => kb(r.bytes)],
+  ['gzip KiB', (r) => kb(r.gzipBytes)],
+  ['import ms', (r) => ms(r.importMs)],
+  ['first call ms', (r) => (r.firstCallError ? 'fails' : ms(r.firstCallMs))],
+  ['process wall ms', (r) => ms(r.wallMs)],
+  ['SDK clients', (r) => r.sdkClients.join(' ')],
+];
 
 /** The Markdown table: one row per function, before → after when there is a base. */
 export function coldStartTable(after, before) {
-  const headers = [
-    'function',
-    'index.mjs KiB',
-    'gzip KiB',
-    'import ms',
-    'first call ms',
-    'process wall ms',
-    'SDK clients',
-  ];
-  const pair = (b, a, f) => (b === undefined ? f(a) : `${f(b)} → ${f(a)}`);
   const rows = after.map((r) => {
-    const b = before?.find((x) => x.function === r.function) ?? {};
+    const b = before?.find((x) => x.function === r.function);
     return [
       r.function,
-      pair(b.bytes, r.bytes, kb),
-      pair(b.gzipBytes, r.gzipBytes, kb),
-      pair(b.importMs, r.importMs, ms),
-      pair(b.firstCallMs, r.firstCallMs, ms),
-      pair(b.wallMs, r.wallMs, ms),
-      r.sdkClients.join(' '),
+      ...COLUMNS.map(([, cell]) => (b && cell(b) !== cell(r) ? `${cell(b)} → ${cell(r)}` : cell(r))),
     ];
   });
-  return table(headers, rows);
+  const failures = [...(before ?? []).map((r) => ['before', r]), ...after.map((r) => ['after', r])]
+    .filter(([, r]) => r.firstCallError)
+    .map(([side, r]) => `\n${r.function} (${side}): the first call failed: ${r.firstCallError}`);
+  return table(['function', ...COLUMNS.map(([header]) => header)], rows) + failures.join('');
 }
 
 async function main() {

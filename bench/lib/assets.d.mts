@@ -19,7 +19,10 @@ export function bundledSdkClients(file: string): string[];
 /** For each function, an event its handler takes without calling AWS. */
 export const NO_OP_EVENTS: Record<string, unknown>;
 
-/** One cold start of a function in a fresh process: ms of the import, of the first call, and of the process. */
-export function coldStart(
-  fn: FunctionAsset,
-): Promise<{ importMs: number; firstCallMs: number | null; wallMs: number }>;
+/** One cold start of a function in a fresh process: ms of the import, of the first call (or its error), and of the process. */
+export function coldStart(fn: FunctionAsset): Promise<{
+  importMs: number;
+  firstCallMs: number | null;
+  firstCallError?: string;
+  wallMs: number;
+}>;

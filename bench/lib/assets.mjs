@@ -110,12 +110,16 @@ export function bundledSdkClients(file) {
 const PROBE = `const t0 = performance.now();
 const mod = await import(process.argv[1]);
 const t1 = performance.now();
-let firstCallMs = null;
+const report = { importMs: t1 - t0, firstCallMs: null };
 if (process.argv[2]) {
-  await mod.handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 900000 });
-  firstCallMs = performance.now() - t1;
+  try {
+    await mod.handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 900000 });
+    report.firstCallMs = performance.now() - t1;
+  } catch (err) {
+    report.firstCallError = String(err?.message ?? err);
+  }
 }
-process.stdout.write('${MARK}' + JSON.stringify({ importMs: t1 - t0, firstCallMs }) + '\\n');
+process.stdout.write('${MARK}' + JSON.stringify(report) + '\\n');
 process.exit(0);`;
 
 /**
@@ -131,8 +135,9 @@ export const NO_OP_EVENTS = {
 
 /**
  * A cold start of `fn` in a fresh process, with the environment Lambda gives it: the import's
- * ms, the first call's (on its NO_OP_EVENTS event, when it has one), and the process's wall ms.
- * Rejects with the process's output when either fails.
+ * ms, the first call's (on its NO_OP_EVENTS event, when it has one) or the error it threw
+ * (firstCallError), and the process's wall ms. Rejects with the process's output when the
+ * import fails.
  */
 export function coldStart(fn) {
   const env = {
@@ -162,7 +167,7 @@ export function coldStart(fn) {
     child.on('close', (code) => {
       const wallMs = performance.now() - started;
       if (code !== 0) {
-        const what = `${fn.name}: ${fn.file} failed to load or to serve its first event`;
+        const what = `${fn.name}: ${fn.file} failed to load`;
         return reject(new Error(`${what} (exit ${code}):\n${stderr}`));
       }
       const report = stdout.split('\n').find((line) => line.startsWith(MARK));

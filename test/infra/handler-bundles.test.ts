@@ -48,8 +48,9 @@ describe("each function's bundle", () => {
     '%s loads and serves its first event with the environment of its template',
     async (name) => {
       const fn = functions.find((f) => f.name === name) as FunctionAsset;
-      const cold = await coldStart(fn);
-      expect(cold.firstCallMs).toBeGreaterThan(0);
+      const { firstCallError, firstCallMs } = await coldStart(fn);
+      expect(firstCallError).toBeUndefined();
+      expect(firstCallMs).toBeGreaterThan(0);
     },
   );
 });
