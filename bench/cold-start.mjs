@@ -37,7 +37,9 @@ export function parseOptions(argv) {
   });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < MIN_RUNS) {
-    throw new Error(`--runs must be a whole number ≥ ${MIN_RUNS}, not ${JSON.stringify(values.runs)}`);
+    throw new Error(
+      `--runs (--reps in bench/run.mjs) must be a whole number ≥ ${MIN_RUNS}, not ${JSON.stringify(values.runs)}`,
+    );
   }
   const cdkOut = values['cdk-out'];
   if (cdkOut !== undefined && !existsSync(join(cdkOut, 'manifest.json'))) {
