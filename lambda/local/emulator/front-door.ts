@@ -262,9 +262,9 @@ export class FrontDoor {
   }
 
   /**
-   * Forwards a request to the backend and its answer back, both streamed, except the small XML
-   * answers of CompleteMultipartUpload and CopyObject (read for their ETag, and because S3 may
-   * answer 200 with an error in the body).
+   * Forwards a request to the backend and its answer back, both streamed, except the small
+   * answers of the writes that create an object (read for their ETag, and because S3 may answer
+   * CompleteMultipartUpload and CopyObject with 200 and an error in the body).
    */
   async #forward(
     req: IncomingMessage,
@@ -317,25 +317,23 @@ export class FrontDoor {
       res.writeHead(status, outHeaders);
       return pipeline(answer, res);
     }
-    if (call.operation === 'PutObject') {
-      res.writeHead(status, outHeaders);
-      await pipeline(answer, res);
-      const size = Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length']);
-      return this.#created(
-        call,
-        Number.isNaN(size) ? undefined : size,
-        answer.headers.etag as string | undefined,
-      );
-    }
+    // The answer is small XML (empty for PutObject): read it, report the object, then answer, so
+    // the hook has run when the caller sees its write succeed.
     const chunks: Buffer[] = [];
     for await (const chunk of answer) chunks.push(chunk as Buffer);
     const xml = Buffer.concat(chunks);
+    const text = xml.toString('utf8');
+    if (!/<Error>/.test(text)) {
+      const eTag =
+        (answer.headers.etag as string | undefined) ??
+        /<ETag>([^<]*)<\/ETag>/.exec(text)?.[1]?.replace(/&quot;|&#34;/g, '"');
+      const sent = Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length']);
+      const size =
+        call.operation === 'PutObject' && !Number.isNaN(sent) ? sent : await this.#size(backend, call);
+      this.#created(call, size, eTag);
+    }
     res.writeHead(status, outHeaders);
     res.end(xml);
-    const text = xml.toString('utf8');
-    if (/<Error>/.test(text)) return;
-    const eTag = /<ETag>([^<]*)<\/ETag>/.exec(text)?.[1]?.replace(/&quot;/g, '"');
-    this.#created(call, await this.#size(backend, call), eTag);
   }
 
   /** S3's 403-for-404: without s3:ListBucket on the bucket, a missing key is AccessDenied. */
