@@ -329,7 +329,7 @@ export class FrontDoor {
         /<ETag>([^<]*)<\/ETag>/.exec(text)?.[1]?.replace(/&quot;|&#34;/g, '"');
       const sent = Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length']);
       const size =
-        call.operation === 'PutObject' && !Number.isNaN(sent) ? sent : await this.#size(backend, call);
+        call.operation === 'PutObject' && !Number.isNaN(sent) ? sent : await this.#size(backend, call, req);
       this.#created(call, size, eTag);
     }
     res.writeHead(status, outHeaders);
@@ -370,13 +370,22 @@ export class FrontDoor {
     });
   }
 
-  /** The created object's size, from a HEAD to the backend (undefined when it does not answer one). */
-  async #size(backend: string, call: AwsCall): Promise<number | undefined> {
+  /**
+   * The created object's size, from a HEAD to the backend (undefined when it does not answer one).
+   * It carries the caller's SigV4 headers: the backends do not verify signatures, but moto treats
+   * an unsigned request as anonymous, subject to the object's ACL.
+   */
+  async #size(backend: string, call: AwsCall, req: IncomingMessage): Promise<number | undefined> {
     const [, bucket = '', key = ''] =
       /^arn:aws:s3:::([^/]+)\/(.*)$/s.exec(call.authorizations[0]!.resource) ?? [];
     const path = `/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const headers: Record<string, string> = { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+    for (const name of ['authorization', 'x-amz-date', 'x-amz-security-token']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
     try {
-      const res = await fetch(new URL(path, backend), { method: 'HEAD' });
+      const res = await fetch(new URL(path, backend), { method: 'HEAD', headers });
       const length = Number(res.headers.get('content-length'));
       return res.ok && !Number.isNaN(length) ? length : undefined;
     } catch {
