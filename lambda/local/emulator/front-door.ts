@@ -58,20 +58,25 @@ export interface FrontDoorOptions {
   account(service: string): string;
   /** Access key id → principal. An unknown key is the operator: unrestricted, recorded as 'operator'. */
   principals: ReadonlyMap<string, Principal>;
-  /** lambda:InvokeFunction, once allowed. */
+  /**
+   * lambda:InvokeFunction, once allowed; `statusCode` as Lambda answers (200 RequestResponse, 202
+   * Event), `functionError` its X-Amz-Function-Error. Without it, an allowed Invoke is refused.
+   */
   invoke?(call: {
     functionName: string;
     invocationType: string;
     payload: Buffer;
     caller: string;
   }): Promise<{ statusCode: number; payload?: Buffer; functionError?: string }>;
-  /** events:PutEvents, once allowed. */
+  /** events:PutEvents, once allowed (the entries as the SDK sent them). Without it, events are dropped. */
   putEvents?(entries: unknown[], caller: string): void;
   /** After a successful PutObject / CompleteMultipartUpload / CopyObject forwarded to the backend. */
   onObjectCreated?(event: { bucket: string; key: string; size?: number; eTag?: string }): void;
 }
 
 const OPERATOR = 'operator';
+/** Denials kept one by one; `calls` counts all of them. */
+const MAX_DENIALS = 1000;
 /** Headers that belong to one hop; `expect` because the front door answered 100-continue itself. */
 const HOP_HEADERS = new Set([
   'connection',
@@ -89,6 +94,7 @@ export class FrontDoor {
   readonly #server: Server;
   readonly #options: FrontDoorOptions;
   readonly #calls = new Map<string, CallSummary>();
+  /** Each refused call, in order (the first MAX_DENIALS). */
   readonly denials: CallRecord[] = [];
   readonly endpoint: string;
 
@@ -209,7 +215,7 @@ export class FrontDoor {
     const seen = this.#calls.get(key);
     if (seen) seen.count += 1;
     else this.#calls.set(key, { ...record, count: 1 });
-    if (!record.allowed) this.denials.push(record);
+    if (!record.allowed && this.denials.length < MAX_DENIALS) this.denials.push(record);
   }
 
   /** Sends a whole answer; a request body not read yet is left unread and the connection closed. */
