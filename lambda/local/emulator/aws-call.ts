@@ -79,6 +79,7 @@ export function classifyRequest(request: HttpRequestHead, arns: ArnParts): AwsCa
   }
 }
 
+/** The SigV4 credential scope: `AKID/date/region/service/aws4_request`, from the header or a presigned URL. */
 function signingCredential(
   request: HttpRequestHead,
 ): { accessKeyId: string; region: string; service: string } | undefined {
