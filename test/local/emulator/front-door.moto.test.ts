@@ -118,6 +118,10 @@ describe('the front door in front of moto', () => {
       dynamodb.send(new PutItemCommand({ TableName: 'parts', Item: { pk: { S: 'j1' } } })),
     ).rejects.toMatchObject({ name: 'AccessDeniedException' });
 
+    // The queue URL names moto's host: the calls still came through the door (explicit endpoint).
+    expect(door.calls).toContainEqual(
+      expect.objectContaining({ principal: 'Worker', action: 'sqs:ReceiveMessage', allowed: true, count: 1 }),
+    );
     expect(door.denials.map((d) => [d.principal, d.action, d.resource])).toEqual([
       ['Worker', 's3:ListBucket', 'arn:aws:s3:::fanout'],
       ['Worker', 's3:ListBucket', 'arn:aws:s3:::fanout'],
