@@ -153,18 +153,23 @@ export class FrontDoor {
     const principal = call.accessKeyId ? this.#options.principals.get(call.accessKeyId) : undefined;
     const caller = principal?.name ?? OPERATOR;
 
-    if (call.operation === 'unknown' && (principal || !this.#backend(call.service))) {
-      const reason = `fanout's front door refuses ${head.method} ${head.path}: ${call.reason}`;
+    if (call.operation === 'unknown') {
+      // Unclassified: refused to a function, passed on for the operator (unrestricted) when it can be.
+      const allowed = !principal && this.#backend(call.service) !== undefined;
+      const reason = allowed
+        ? `the operator's ${head.method} ${head.path}, not classified: ${call.reason}`
+        : `fanout's front door refuses ${head.method} ${head.path}: ${call.reason}`;
+      const [path] = head.path.split('?');
       this.#record({
         principal: caller,
         service: call.service,
         operation: 'unknown',
         action: 'unknown',
-        resource: head.path,
-        allowed: false,
+        resource: path!,
+        allowed,
         reason,
       });
-      return this.#answer(req, res, accessDenied(call.service, head, reason));
+      if (!allowed) return this.#answer(req, res, accessDenied(call.service, head, reason));
     }
     for (const { action, resource } of call.authorizations) {
       const decision = principal

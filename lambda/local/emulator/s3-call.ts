@@ -30,6 +30,10 @@ const BUCKET_CONFIG: Readonly<Record<string, readonly [string, string, string, s
   ],
 };
 
+/** Object request parameters that qualify an operation without naming one (presigned URLs' X-Amz-* included). */
+const OBJECT_PARAMETERS =
+  /^(x-id|versionId|partNumber|uploadId|max-parts|part-number-marker|response-.+|x-amz-.+)$/i;
+
 const S3_CONTEXT_HEADERS = [
   'x-amz-acl',
   'x-amz-server-side-encryption',
@@ -79,34 +83,43 @@ export function classifyS3(request: HttpRequestHead, context: Record<string, str
       { action: 's3:GetObject', resource: copySourceArn(copySource!) },
     ],
   });
-  switch (method) {
-    case 'GET':
-    case 'HEAD':
-      if (query.has('tagging')) return one('GetObjectTagging', 'GetObjectTagging', objectArn);
-      if (query.has('acl')) return one('GetObjectAcl', 'GetObjectAcl', objectArn);
-      if (query.has('uploadId')) return one('ListParts', 'ListMultipartUploadParts', objectArn);
-      if (query.has('attributes')) return one('GetObjectAttributes', 'GetObjectAttributes', objectArn);
+  // The sub-resource names the operation; the other parameters only qualify it.
+  const sub = [...query.keys()].find((k) => !OBJECT_PARAMETERS.test(k));
+  const upload = query.has('uploadId');
+  switch (`${method} ${sub ?? ''}`) {
+    case 'GET ':
+    case 'HEAD ':
+      if (upload) return one('ListParts', 'ListMultipartUploadParts', objectArn);
       return one(
         method === 'GET' ? 'GetObject' : 'HeadObject',
         versionId ? 'GetObjectVersion' : 'GetObject',
         objectArn,
       );
-    case 'PUT':
-      if (query.has('tagging')) return one('PutObjectTagging', 'PutObjectTagging', objectArn);
-      if (query.has('acl')) return one('PutObjectAcl', 'PutObjectAcl', objectArn);
-      if (query.has('uploadId'))
-        return copySource ? copying('UploadPartCopy') : one('UploadPart', 'PutObject', objectArn);
+    case 'GET tagging':
+      return one('GetObjectTagging', 'GetObjectTagging', objectArn);
+    case 'GET acl':
+      return one('GetObjectAcl', 'GetObjectAcl', objectArn);
+    case 'GET attributes':
+      return one('GetObjectAttributes', 'GetObjectAttributes', objectArn);
+    case 'PUT ':
+      if (upload) return copySource ? copying('UploadPartCopy') : one('UploadPart', 'PutObject', objectArn);
       return withTagging(copySource ? copying('CopyObject') : one('PutObject', 'PutObject', objectArn));
-    case 'POST':
-      if (query.has('uploads')) return withTagging(one('CreateMultipartUpload', 'PutObject', objectArn));
-      if (query.has('uploadId')) return one('CompleteMultipartUpload', 'PutObject', objectArn);
-      if (query.has('restore')) return one('RestoreObject', 'RestoreObject', objectArn);
-      if (query.has('select')) return one('SelectObjectContent', 'GetObject', objectArn);
+    case 'PUT tagging':
+      return one('PutObjectTagging', 'PutObjectTagging', objectArn);
+    case 'PUT acl':
+      return one('PutObjectAcl', 'PutObjectAcl', objectArn);
+    case 'POST uploads':
+      return withTagging(one('CreateMultipartUpload', 'PutObject', objectArn));
+    case 'POST ':
+      if (upload) return one('CompleteMultipartUpload', 'PutObject', objectArn);
       break;
-    case 'DELETE':
-      if (query.has('tagging')) return one('DeleteObjectTagging', 'DeleteObjectTagging', objectArn);
-      if (query.has('uploadId')) return one('AbortMultipartUpload', 'AbortMultipartUpload', objectArn);
+    case 'POST restore':
+      return one('RestoreObject', 'RestoreObject', objectArn);
+    case 'DELETE ':
+      if (upload) return one('AbortMultipartUpload', 'AbortMultipartUpload', objectArn);
       return one('DeleteObject', versionId ? 'DeleteObjectVersion' : 'DeleteObject', objectArn);
+    case 'DELETE tagging':
+      return one('DeleteObjectTagging', 'DeleteObjectTagging', objectArn);
   }
   throw new Unclassified(
     `S3 ${method} on an object with query ${JSON.stringify(query.toString())} is not modelled`,

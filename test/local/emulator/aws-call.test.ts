@@ -503,6 +503,15 @@ describe('classifyRequest: what it does not model is unknown, with the reason', 
   it.each<[string, Parameters<typeof classifyRequest>[0], RegExp]>([
     ['an unsigned request', { method: 'GET', path: '/bkt/k', headers: {} }, /no SigV4 credential/],
     [
+      'an S3 object sub-resource fanout does not use',
+      {
+        method: 'PUT',
+        path: '/bkt/k?retention',
+        headers: { authorization: 'AWS4-HMAC-SHA256 Credential=K/20261208/us-east-1/s3/aws4_request' },
+      },
+      /S3 PUT on an object with query "retention=" is not modelled/,
+    ],
+    [
       'a service not emulated',
       {
         method: 'POST',

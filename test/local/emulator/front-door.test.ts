@@ -280,6 +280,31 @@ describe('allowed calls are forwarded, streamed', () => {
       expect.objectContaining({ principal: 'operator', action: 's3:DeleteObject', allowed: true }),
     );
   });
+  it("passes the operator's unclassified S3 call on, recorded with the reason; refuses a function's", async () => {
+    const send = (key: string) =>
+      fetch(`${door.endpoint}/bkt/k?torrent`, {
+        headers: {
+          authorization: `AWS4-HMAC-SHA256 Credential=${key}/20261208/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0`,
+        },
+      });
+    expect((await send('fanout-local')).status).toBe(200);
+    expect(backend.received.map((r) => r.url)).toEqual(['/bkt/k?torrent']);
+    expect(door.calls).toContainEqual(
+      expect.objectContaining({
+        principal: 'operator',
+        operation: 'unknown',
+        resource: '/bkt/k',
+        allowed: true,
+        reason: expect.stringMatching(/not modelled/),
+      }),
+    );
+    const refused = await send('FANOUTWORKER');
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(
+      /<Code>AccessDenied<\/Code><Message>fanout&#39;s front door refuses GET \/bkt\/k\?torrent: S3 GET on an object with query/,
+    );
+    expect(backend.received).toHaveLength(1);
+  });
 });
 
 describe('denied calls get the service AccessDenied, as the SDK v3 clients parse it', () => {
