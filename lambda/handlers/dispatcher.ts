@@ -1,8 +1,10 @@
 import type { Context, S3Event } from 'aws-lambda';
+import { requiredVariables } from '../core/contract.js';
 import { InputError } from '../core/errors.js';
 import { type DispatchCheckpoint, dispatchJob, type OpenSource } from '../core/job/dispatch.js';
 import type { JobRequest } from '../core/job/job-request.js';
 import { INPUTS_PREFIX, jobKeys, uploadJobId } from '../core/job/keys.js';
+import { readConfig } from './config.js';
 import { finishJob } from './finish-job.js';
 import { errorMessage, log } from './log.js';
 import {
@@ -111,4 +113,7 @@ export function makeDispatcherHandler(services: () => Services) {
   };
 }
 
-export const handler = makeDispatcherHandler(once(() => awsServices()));
+// The dispatcher's own variables: it invokes itself by AWS_LAMBDA_FUNCTION_NAME, which Lambda sets.
+export const handler = makeDispatcherHandler(
+  once(() => awsServices(readConfig(process.env, requiredVariables('dispatcher')))),
+);
