@@ -25,6 +25,7 @@ export interface RunFlags {
   quiet?: boolean;
   json?: boolean;
   endpoint?: string;
+  template?: string;
   region?: string;
   workers?: number;
 }
@@ -59,6 +60,10 @@ export function runCommand(): Command {
       '--endpoint <url>',
       'run the AWS pipeline (S3, SQS, DynamoDB and the Lambda handlers) against this AWS-compatible endpoint',
     )
+    .option(
+      '--template <dir>',
+      'for --endpoint: the cdk.out folder (`cdk synth`) of the stack to emulate (default: the default stack, synthesized here)',
+    )
     .option('--region <name>', 'region for --endpoint (default: AWS_REGION or us-east-1)')
     .option(
       '--workers <n>',
@@ -79,6 +84,14 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
       '--workers',
       'needs --endpoint: it sets how many worker instances run the AWS pipeline (a run on this machine uses --concurrency)',
     );
+  }
+  if (flags.template !== undefined) {
+    if (!flags.endpoint)
+      throw new InvalidOptionError(
+        '--template',
+        'needs --endpoint: it names the stack the AWS pipeline emulates',
+      );
+    await checkTemplate(flags.template);
   }
   const jobId = flags.jobId ?? newJobId();
   if (!isValidJobId(jobId)) {
@@ -132,6 +145,7 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
           ...job,
           endpoint: flags.endpoint,
           out: store,
+          ...(flags.template && { template: flags.template }),
           ...(flags.region && { region: flags.region }),
           ...(flags.workers && { workers: flags.workers }),
         })
@@ -155,11 +169,30 @@ async function runAction(input: string, flags: RunFlags): Promise<number> {
   }
 }
 
+/** A --template that is not a synthesized stack fanout can emulate is a usage error, found before any work. */
+async function checkTemplate(dir: string): Promise<void> {
+  const { describeTemplate } = await import('../local/emulator/deployment-description.js');
+  const { TemplateError } = await import('../local/emulator/stack-template.js');
+  try {
+    describeTemplate(dir);
+  } catch (err) {
+    if (err instanceof TemplateError) throw new InvalidOptionError('--template', err.message);
+    throw err;
+  }
+}
+
 /** The job run on an AWS-compatible endpoint; a job that ended failed is an error naming why. */
 async function endpointSummary(job: EndpointJob): Promise<JobSummary> {
   // Loaded on demand: the AWS SDK behind it adds ~0.25 s to the start of every local run.
   const { runOnEndpoint } = await import('../local/run-endpoint.js');
-  const { state, summary } = await runOnEndpoint(job);
+  const { state, summary, report } = await runOnEndpoint(job);
+  for (const d of report.denied) {
+    process.stderr.write(
+      `fanout: AccessDenied: the ${d.principal} function's role does not allow ${d.action} on ${d.resource} (${d.count} ${d.count === 1 ? 'call' : 'calls'})\n`,
+    );
+  }
+  for (const e of report.eventSourceErrors)
+    process.stderr.write(`fanout: event source ${e.eventSource}: ${e.error}\n`);
   if (!summary) {
     throw new FanoutError(
       'JOB_FAILED',

@@ -108,7 +108,7 @@ export function makeDispatcherHandler(services: () => Services) {
   };
 }
 
-// Its own variables: the dispatcher hands over to itself by its own name (AWS_LAMBDA_FUNCTION_NAME).
+// The dispatcher's own variables: it invokes itself by AWS_LAMBDA_FUNCTION_NAME, which Lambda sets.
 export const handler = makeDispatcherHandler(
   once(() => awsServices(readConfig(process.env, requiredVariables('dispatcher')))),
 );

@@ -174,15 +174,26 @@ export class SqsEventSource {
   /**
    * Polls with `concurrency` parallel pollers until `isDone` says so, or `maxPolls`
    * receives have been made in all (a bound for tests). Resolves to whether isDone held.
+   * A failed receive or delete ends the run, unless `onPollError` takes it (and the poller
+   * goes on once it resolves), as Lambda's pollers go on after an error.
    */
-  async runUntil(isDone: () => Promise<boolean>, maxPolls = 10_000): Promise<boolean> {
+  async runUntil(
+    isDone: () => Promise<boolean>,
+    maxPolls = 10_000,
+    onPollError?: (err: unknown) => Promise<void>,
+  ): Promise<boolean> {
     let polls = 0;
     let finished = false;
     const poller = async () => {
       const handler = this.options.newInstance?.() ?? this.options.handler;
       while (!finished && polls < maxPolls) {
         polls += 1;
-        await this.pollOnce(handler);
+        try {
+          await this.pollOnce(handler);
+        } catch (err) {
+          if (!onPollError) throw err;
+          await onPollError(err);
+        }
         if (await isDone()) finished = true;
       }
     };

@@ -88,7 +88,7 @@ describe('fanout run --endpoint --job-id with another list (issue 22, item 1)', 
     const credentials = localEndpointCredentials();
     const { s3 } = createAwsClients({ endpoint: moto.endpoint, ...(credentials && { credentials }) });
     const uploaded = await s3.send(
-      new GetObjectCommand({ Bucket: 'fanout-local', Key: 'jobs/ep/input/rerun.txt' }),
+      new GetObjectCommand({ Bucket: 'fanout-bucket', Key: 'jobs/ep/input/rerun.txt' }),
     );
     expect(await uploaded.Body?.transformToString()).toBe(first);
   }, 240_000);

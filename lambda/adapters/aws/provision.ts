@@ -79,7 +79,8 @@ export async function ensureResources(clients: AwsClients, names: ResourceNames)
   return { queueUrl, dlqUrl, dlqArn };
 }
 
-async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+/** CreateBucket, unless this account has it already. */
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
   const region = await s3.config.region();
   try {
     await s3.send(
@@ -106,7 +107,7 @@ function fifoAttributes(queueName: string): Partial<Record<QueueAttributeName, s
 }
 
 /** CreateQueue with the attributes; an existing queue with other attributes gets them set instead. */
-async function ensureQueue(
+export async function ensureQueue(
   sqs: SQSClient,
   queueName: string,
   attributes: Partial<Record<QueueAttributeName, string>>,
