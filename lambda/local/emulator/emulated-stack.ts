@@ -524,6 +524,7 @@ export class EmulatedStack {
   /** Stops the event sources and every instance. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const source of this.eventSources) source.stop();
     await Promise.all(this.pollers);
     await Promise.race([this.settled(), new Promise((r) => setTimeout(r, 100))]);
     await Promise.all([...this.functions.values()].map((fn) => fn.pool.close()));
