@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../lambda/adapters/aws/clients.js';
 import { decodeJsonl, decodeJsonlGz } from '../../lambda/core/job/jsonl.js';
@@ -16,8 +16,9 @@ import { submitUrls } from './deployment-fixture.js';
 
 // The AWS pipeline on a real S3/SQS/DynamoDB wire protocol, once all on moto's server, once with
 // S3 and SQS on LocalStack (test/support/emulators.ts): jobs submitted to the real API handler
-// or uploaded under inputs/ go through the real dispatcher, worker, dead-letter and finalize code, driven the way Lambda drives them (LocalDeployment: async
-// dispatcher invocations, SQS event sources with partial batch responses and redrive).
+// or uploaded under inputs/ go through the real dispatcher, worker, dead-letter and finalize
+// code, driven the way Lambda drives them (LocalDeployment: async dispatcher invocations, SQS
+// event sources with partial batch responses and redrive).
 
 describe.each(EMULATORS)('on $name', (emulator) => {
   let emulators: RunningEmulators;
@@ -236,6 +237,19 @@ describe.each(EMULATORS)('on $name', (emulator) => {
       expect(records.map((r) => r.line)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
       expect((await services.jobs.get(jobId))?.chunksDone).toBe(3);
     }, 120_000);
+  });
+
+  describe('the chunk queue', () => {
+    it('is a high-throughput FIFO queue, as the stack declares: deduplication and throughput per message group', async () => {
+      const { Attributes } = await clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: services.config.queueUrl, AttributeNames: ['All'] }),
+      );
+      expect(Attributes).toMatchObject({
+        FifoQueue: 'true',
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+      });
+    });
   });
 
   describe('a poison message', () => {

@@ -28,10 +28,13 @@ export interface Emulator {
   start(options?: { serialized?: boolean }): Promise<RunningEmulators>;
 }
 
+/** Any key signs for an emulator; LocalStack files what it stores under its default account. */
+const EMULATOR_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
 function running(endpoints: EmulatorEndpoints, stop: () => Promise<void>): RunningEmulators {
   return {
     endpoints,
-    clients: () => createAwsClients({ endpoints, region: 'us-east-1' }),
+    clients: () => createAwsClients({ endpoints, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS }),
     stop,
   };
 }

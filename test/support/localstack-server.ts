@@ -44,6 +44,10 @@ export function localStackEnv(port: number, filesystemRoot: string): Record<stri
 /** A running LocalStack on 127.0.0.1 (S3 and SQS). */
 export interface LocalStackServer {
   endpoint: string;
+  /** Its process, the leader of its own process group. */
+  pid: number;
+  /** Where it keeps its state while it runs. */
+  filesystemRoot: string;
   /** Stops the whole process group and removes its FILESYSTEM_ROOT. */
   stop(): Promise<void>;
 }
@@ -52,12 +56,14 @@ export interface LocalStackServer {
  * Starts LocalStack (`python -m localstack.runtime.main`) on a free loopback port, in a
  * process group of its own, and waits (bounded) until /_localstack/health reports S3 and SQS
  * available. A missing install fails, naming the set-up that makes it; it never skips.
+ * `python`: another interpreter than .venv-localstack's (tests of the failures).
  */
-export async function startLocalStack(): Promise<LocalStackServer> {
+export async function startLocalStack(options: { python?: string } = {}): Promise<LocalStackServer> {
   requireIntegrationProject('LocalStack');
-  if (!existsSync(LOCALSTACK_PYTHON)) {
+  const { python = LOCALSTACK_PYTHON } = options;
+  if (!existsSync(python)) {
     throw new Error(
-      `${LOCALSTACK_PYTHON} is missing: run \`npm test\` or \`npx vitest run --project integration\` ` +
+      `${python} is missing: run \`npm test\` or \`npx vitest run --project integration\` ` +
         '(their set-up installs LocalStack into .venv-localstack: scripts/setup-python.sh localstack)',
     );
   }
@@ -67,7 +73,7 @@ export async function startLocalStack(): Promise<LocalStackServer> {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
   );
-  const child: ChildProcess = spawn(LOCALSTACK_PYTHON, ['-m', 'localstack.runtime.main'], {
+  const child: ChildProcess = spawn(python, ['-m', 'localstack.runtime.main'], {
     cwd: root,
     env: { ...inherited, ...localStackEnv(port, root) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,9 +85,18 @@ export async function startLocalStack(): Promise<LocalStackServer> {
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  let failed: Error | undefined;
+  const exited = new Promise<void>((done) => {
+    child.once('exit', () => done());
+    child.once('error', (error) => {
+      failed = error;
+      done();
+    });
+  });
   const server: LocalStackServer = {
     endpoint: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    filesystemRoot: root,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         signalGroup(child, 'SIGTERM');
@@ -95,11 +110,10 @@ export async function startLocalStack(): Promise<LocalStackServer> {
   const deadline = Date.now() + READY_WITHIN_MS;
   let last = 'no answer';
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (failed || child.exitCode !== null || child.signalCode !== null) {
       await server.stop();
-      throw new Error(
-        `LocalStack exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`,
-      );
+      const why = failed?.message ?? child.exitCode ?? child.signalCode;
+      throw new Error(`LocalStack exited (${why}) before it was ready:\n${output}`);
     }
     try {
       const res = await fetch(`${server.endpoint}/_localstack/health`);
