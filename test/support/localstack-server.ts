@@ -93,6 +93,9 @@ export async function startLocalStack(options: { python?: string } = {}): Promis
       done();
     });
   });
+  // Should the test process end without stop() (a failed hook, a crash), the group ends with it.
+  const endGroup = () => signalGroup(child, 'SIGKILL');
+  process.once('exit', endGroup);
   const server: LocalStackServer = {
     endpoint: `http://127.0.0.1:${port}`,
     pid: child.pid ?? 0,
@@ -103,7 +106,8 @@ export async function startLocalStack(options: { python?: string } = {}): Promis
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       }
       // Its workers share the group: end any left, even when the leader already exited.
-      signalGroup(child, 'SIGKILL');
+      endGroup();
+      process.off('exit', endGroup);
       await rm(root, { recursive: true, force: true });
     },
   };
