@@ -11,20 +11,20 @@ import { EmulatedStack } from '../../lambda/local/emulator/emulated-stack.js';
 import { type EndpointResult, runJobOn } from '../../lambda/local/run-endpoint.js';
 import { readJob } from '../helpers/cli-harness.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
-import { type MotoServer, startMoto } from '../support/moto-server.js';
+import { EMULATORS, MOTO, type RunningEmulators } from '../support/emulators.js';
 
 // The synthesized stack (cdk.out), emulated: the bundled assets run in instances of their own,
 // the queues, table and event sources as the template declares them, and every AWS call the
 // functions make checked against their roles (issue 25).
 
-let moto: MotoServer;
+let moto: RunningEmulators;
 let target: TargetServer;
 let work: string;
 let cdkOut: string;
 let stacks = 0;
 
 beforeAll(async () => {
-  [moto, cdkOut] = await Promise.all([startMoto({ serialized: true }), synthesizeDefaultStack()]);
+  [moto, cdkOut] = await Promise.all([MOTO.start({ serialized: true }), synthesizeDefaultStack()]);
   target = await startTargetServer({ '/ok': (_req, res) => res.end('fine') });
   work = mkdtempSync(join(tmpdir(), 'fanout-emulated-'));
 }, 180_000);
@@ -57,12 +57,12 @@ const resourceOf = (resources: Record<string, { Type: string }>, prefix: string,
   return entry[1] as Resource;
 };
 
-/** Starts the stack of `dir` on moto, under names no other test uses. */
-async function emulate(dir: string, maxPollers = 3): Promise<EmulatedStack> {
+/** Starts the stack of `dir` on the emulators (moto's unless given), under names no other test uses. */
+async function emulate(dir: string, maxPollers = 3, on: RunningEmulators = moto): Promise<EmulatedStack> {
   stacks += 1;
   return EmulatedStack.start({
     description: describeTemplate(dir),
-    backends: { s3: moto.endpoint, sqs: moto.endpoint, dynamodb: moto.endpoint },
+    backends: on.endpoints,
     namePrefix: `emu${stacks}`,
     maxPollers,
     asyncRetryDelayMs: 50,
@@ -88,16 +88,25 @@ async function runJob(
   });
 }
 
-describe('the synthesized stack, emulated', () => {
+describe.each(EMULATORS)('the synthesized stack, emulated on $name', (emulator) => {
+  let emulators: RunningEmulators;
+  beforeAll(async () => {
+    emulators = emulator === MOTO ? moto : await emulator.start({ serialized: true });
+  }, 120_000);
+  afterAll(async () => {
+    if (emulators !== moto) await emulators?.stop();
+  });
+
   it('runs a job through the bundled assets, each URL fetched and recorded exactly once', async () => {
-    const stack = await emulate(cdkOut);
+    const stack = await emulate(cdkOut, 3, emulators);
+    const jobId = `emulated-once-${stacks}`;
     try {
       const urls = Array.from({ length: 60 }, (_, i) => target.url(`/ok?once=${i}`));
       const before = target.requests.length;
-      const { state, summary, report } = await runJob(stack, 'emulated-once', urls, { chunkSize: 10 });
+      const { state, summary, report } = await runJob(stack, jobId, urls, { chunkSize: 10 });
       expect(state.status).toBe('succeeded');
       expect(summary?.urls).toMatchObject({ accepted: 60, ok: 60, failed: 0 });
-      const job = readJob(join(work, 'out-emulated-once'), 'emulated-once');
+      const job = readJob(join(work, `out-${jobId}`), jobId);
       expect(job.results.map((r) => r.line)).toEqual(urls.map((_, i) => i + 1));
       expect(target.requests.length - before).toBe(60);
       expect(report.denied).toEqual([]);
@@ -121,7 +130,9 @@ describe('the synthesized stack, emulated', () => {
       await stack.close();
     }
   }, 180_000);
+});
 
+describe('the synthesized stack, emulated', () => {
   it('reports the AccessDenied of a permission removed from a role, and the job ends as it would on AWS', async () => {
     const dir = editedTemplate((resources) => {
       const policy = resourceOf(resources, 'FanoutWorkerRoleDefaultPolicy', 'AWS::IAM::Policy');
