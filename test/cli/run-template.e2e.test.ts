@@ -62,9 +62,9 @@ describe('fanout run --endpoint --template', () => {
     spawnSync('cp', ['-r', cdkOut, denied]);
     const file = join(denied, 'Fanout.template.json');
     const template = JSON.parse(readFileSync(file, 'utf8'));
-    for (const [id, resource] of Object.entries<{ Type: string; Properties: { PolicyDocument: any } }>(
-      template.Resources,
-    )) {
+    type Statement = { Action: string | string[] };
+    type Policy = { Properties: { PolicyDocument: { Statement: Statement[] } } };
+    for (const [id, resource] of Object.entries<Policy>(template.Resources)) {
       if (!id.startsWith('FanoutWorkerRoleDefaultPolicy')) continue;
       for (const statement of resource.Properties.PolicyDocument.Statement) {
         if (Array.isArray(statement.Action))
