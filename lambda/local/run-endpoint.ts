@@ -151,7 +151,7 @@ export async function runJobOn(
         // Deployed, the job would stay as it is, its invocation in the failure queue.
         throw new FanoutError(
           'JOB_FAILED',
-          `job ${job.jobId} ${s.status}: the ${failed.function} function failed every attempt (${failed.errorType}: ${failed.errorMessage})${deniedHint(stack)}`,
+          `job ${job.jobId} ${s.status}: the ${failed.functionName} function (${failed.function}) failed every attempt (${failed.errorType}: ${failed.errorMessage})${deniedHint(stack)}`,
         );
       }
       await new Promise((r) => setTimeout(r, JOB_STATE_READ_MS));

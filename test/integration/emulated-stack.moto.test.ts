@@ -1,14 +1,18 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoJobStore } from '../../lambda/adapters/aws/dynamo-job-store.js';
 import { FsObjectStore } from '../../lambda/adapters/fs-object-store.js';
+import { uploadJobId } from '../../lambda/core/job/keys.js';
 import { resolveOptions } from '../../lambda/core/options.js';
+import { FINAL_STATUSES, type JobState } from '../../lambda/core/ports.js';
 import { synthesizeDefaultStack } from '../../lambda/local/emulator/default-stack.js';
 import { describeTemplate } from '../../lambda/local/emulator/deployment-description.js';
 import { EmulatedStack } from '../../lambda/local/emulator/emulated-stack.js';
-import { type EndpointResult, runJobOn } from '../../lambda/local/run-endpoint.js';
+import { type EndpointResult, fanoutOn, runJobOn } from '../../lambda/local/run-endpoint.js';
 import { readJob } from '../helpers/cli-harness.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
 import { EMULATORS, MOTO, type RunningEmulators } from '../support/emulators.js';
@@ -190,6 +194,76 @@ describe('the synthesized stack, emulated', () => {
       expect(worker?.delivered).toBe(10);
       // One poller, ten messages, up to three per invocation: fewer invocations than messages.
       expect(worker?.invocations).toBeLessThan(10);
+    } finally {
+      await stack.close();
+    }
+  }, 180_000);
+
+  it('starts a job from an upload under inputs/, through the bucket notification, and from nothing else', async () => {
+    const stack = await emulate(cdkOut);
+    try {
+      const { bucket, table } = fanoutOn(stack);
+      const { s3, dynamodb } = stack.operatorClients();
+      const list = `${target.url('/ok?upload=1')}\n${target.url('/ok?upload=2')}\n`;
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'inputs/list.txt', Body: list }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'elsewhere/list.txt', Body: list }));
+      const jobs = new DynamoJobStore({ client: dynamodb, tableName: table });
+      const jobId = uploadJobId('inputs/list.txt', put.ETag ?? '');
+      let state: JobState | null = null;
+      for (let i = 0; i < 300 && !(state && FINAL_STATUSES.includes(state.status)); i += 1) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await jobs.get(jobId);
+      }
+      // The stack's job defaults keep private addresses out: both URLs end as a record each.
+      expect(state).toMatchObject({ status: 'completed_with_errors', accepted: 2, urlsFailed: 2 });
+      const dispatcher = stack.nameOf('FanoutDispatcher18515000');
+      expect(
+        stack.frontDoor.calls.filter(
+          (c) =>
+            c.principal === dispatcher &&
+            c.operation === 'GetObject' &&
+            c.resource.endsWith('/inputs/list.txt'),
+        ),
+      ).toHaveLength(1);
+      // One dispatch, one fan-in: the object outside inputs/ invoked nothing.
+      expect(stack.invocationsOf('FanoutDispatcher18515000')).toBe(2);
+    } finally {
+      await stack.close();
+    }
+  }, 180_000);
+
+  it('sends an asynchronous invocation that failed every attempt to its on-failure queue', async () => {
+    const dir = editedTemplate((resources) => {
+      const policy = resourceOf(resources, 'FanoutDispatcherRoleDefaultPolicy', 'AWS::IAM::Policy');
+      // The dispatcher may no longer send chunks (but may still reach its failure queue).
+      policy.Properties.PolicyDocument.Statement = policy.Properties.PolicyDocument.Statement.filter(
+        (statement: { Action: unknown; Resource: unknown }) =>
+          !(
+            statement.Action === 'sqs:SendMessage' &&
+            JSON.stringify(statement.Resource).includes('FanoutChunks7')
+          ),
+      );
+    });
+    const stack = await emulate(dir);
+    try {
+      const urls = [target.url('/ok?never=1')];
+      await expect(runJob(stack, 'emulated-undispatched', urls, {})).rejects.toThrow(
+        /the emu\d+-dispatcher function \(FanoutDispatcher\w+\) failed every attempt .*AccessDenied.*sqs:SendMessage/,
+      );
+      const failures = describeTemplate(dir).queues.find((q) =>
+        q.logicalId.startsWith('FanoutDispatchFailures'),
+      );
+      const { Messages = [] } = await stack.operatorClients().sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: stack.nameOf(failures?.logicalId ?? ''),
+          WaitTimeSeconds: 5,
+        }),
+      );
+      expect(Messages).toHaveLength(1);
+      expect(JSON.parse(Messages[0]?.Body ?? '{}')).toMatchObject({
+        requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+        requestPayload: { jobId: 'emulated-undispatched' },
+      });
     } finally {
       await stack.close();
     }
