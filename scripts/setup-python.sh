@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
-# Installs the Python tools of requirements-dev.txt into .venv: moto's S3/SQS/DynamoDB server
-# and cfn-lint (the integration tests), and the aiohttp bench client (the benchmarks).
-# The integration tests' set-up (test/support/integration-setup.ts) and the bench
-# (bench/run.mjs) run it. It does nothing, quietly, when .venv already holds every pinned
-# version (checked in about a tenth of a second, writing nothing).
+# Installs a pinned Python tool set into its own venv, relative to the repository root:
+#   setup-python.sh             .venv from requirements-dev.txt: moto's S3/SQS/DynamoDB server
+#                               and cfn-lint (the integration tests), aiohttp (the benchmarks);
+#   setup-python.sh localstack  .venv-localstack from requirements-localstack.txt: LocalStack,
+#                               the integration tests' second S3/SQS emulator.
+# The integration tests' set-up (test/support/integration-setup.ts) runs both, the bench
+# (bench/run.mjs) the first. It does nothing, quietly, when the venv already holds every
+# pinned version (checked in about a tenth of a second, writing nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 
-# True when .venv's Python has every `name==version` of requirements-dev.txt installed.
+case "${1:-dev}" in
+  dev) VENV=.venv REQUIREMENTS=requirements-dev.txt WHAT='moto[server], cfn-lint and aiohttp' ;;
+  localstack) VENV=.venv-localstack REQUIREMENTS=requirements-localstack.txt WHAT='LocalStack (S3, SQS)' ;;
+  *)
+    echo "fanout setup: unknown tool set '$1' (allowed: dev, localstack)" >&2
+    exit 2
+    ;;
+esac
+
+# True when the venv's Python has every `name==version` of the requirements file installed.
 satisfied() {
-  [ -x .venv/bin/python ] || return 1
-  .venv/bin/python - requirements-dev.txt >/dev/null 2>&1 <<'PY'
+  [ -x "$VENV/bin/python" ] || return 1
+  "$VENV/bin/python" - "$REQUIREMENTS" >/dev/null 2>&1 <<'PY'
 import re, sys
 from importlib.metadata import PackageNotFoundError, version
 for line in open(sys.argv[1]):
@@ -30,10 +42,10 @@ PY
 
 satisfied && exit 0
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
-  echo "fanout setup: $PYTHON not found; Python 3 is needed for the integration tests (moto, cfn-lint) and the benchmarks" >&2
+  echo "fanout setup: $PYTHON not found; Python 3 is needed for the integration tests (moto, cfn-lint, LocalStack) and the benchmarks" >&2
   exit 1
 fi
-echo "fanout setup: installing moto[server], cfn-lint and aiohttp into .venv (once; requirements-dev.txt)" >&2
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-echo "fanout setup: .venv is ready" >&2
+echo "fanout setup: installing $WHAT into $VENV (once; $REQUIREMENTS)" >&2
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+echo "fanout setup: $VENV is ready" >&2

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { serviceEndpoint } from '../adapters/aws/clients.js';
+import { SERVICE_ENDPOINT_ENV } from '../adapters/aws/clients.js';
 import { DynamoJobStore } from '../adapters/aws/dynamo-job-store.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { HANDLER_ENV } from '../core/contract.js';
@@ -67,8 +67,10 @@ export interface EndpointResult {
  */
 export async function runOnEndpoint(job: EndpointJob): Promise<EndpointResult> {
   const description = describeTemplate(job.template ?? (await synthesizeDefaultStack()));
-  // S3, SQS and DynamoDB may each have an endpoint of their own (AWS_ENDPOINT_URL_S3, …).
-  const backend = (service: 's3' | 'sqs' | 'dynamodb') => serviceEndpoint(service, {}) ?? job.endpoint;
+  // S3, SQS and DynamoDB may each have an endpoint of their own (AWS_ENDPOINT_URL_S3, …): so S3
+  // and SQS can be one emulator's and DynamoDB another's.
+  const backend = (service: 's3' | 'sqs' | 'dynamodb') =>
+    process.env[SERVICE_ENDPOINT_ENV[service]] || job.endpoint;
   const stack = await EmulatedStack.start({
     description,
     backends: { s3: backend('s3'), sqs: backend('sqs'), dynamodb: backend('dynamodb') },
@@ -149,7 +151,7 @@ export async function runJobOn(
         // Deployed, the job would stay as it is, its invocation in the failure queue.
         throw new FanoutError(
           'JOB_FAILED',
-          `job ${job.jobId} ${s.status}: the ${failed.function} function failed every attempt (${failed.errorType}: ${failed.errorMessage})${deniedHint(stack)}`,
+          `job ${job.jobId} ${s.status}: the ${failed.functionName} function (${failed.function}) failed every attempt (${failed.errorType}: ${failed.errorMessage})${deniedHint(stack)}`,
         );
       }
       await new Promise((r) => setTimeout(r, JOB_STATE_READ_MS));

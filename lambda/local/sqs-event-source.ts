@@ -107,18 +107,28 @@ export class SqsEventSource {
    */
   private receiving: Promise<unknown> = Promise.resolve();
 
+  /** Set by stop(): receives not yet made are skipped. */
+  private stopped = false;
+
+  /** Stops polling: receives waiting for their turn are not made (a close need not wait for each). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   private receive(): Promise<ReceiveMessageCommandOutput> {
     const { sqs, queueUrl } = this.options;
-    const call = () =>
-      sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: this.batchSize,
-          WaitTimeSeconds: this.waitTimeSeconds,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
+    const call = async (): Promise<ReceiveMessageCommandOutput> =>
+      this.stopped
+        ? { $metadata: {} }
+        : sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              MaxNumberOfMessages: this.batchSize,
+              WaitTimeSeconds: this.waitTimeSeconds,
+              MessageSystemAttributeNames: ['All'],
+              MessageAttributeNames: ['All'],
+            }),
+          );
     if (!isFifoQueue(queueUrl)) return call();
     const turn = this.receiving.then(call, call);
     this.receiving = turn.catch(() => {});

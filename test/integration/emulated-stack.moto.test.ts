@@ -1,30 +1,34 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoJobStore } from '../../lambda/adapters/aws/dynamo-job-store.js';
 import { FsObjectStore } from '../../lambda/adapters/fs-object-store.js';
+import { uploadJobId } from '../../lambda/core/job/keys.js';
 import { resolveOptions } from '../../lambda/core/options.js';
+import { FINAL_STATUSES, type JobState } from '../../lambda/core/ports.js';
 import { synthesizeDefaultStack } from '../../lambda/local/emulator/default-stack.js';
 import { describeTemplate } from '../../lambda/local/emulator/deployment-description.js';
 import { EmulatedStack } from '../../lambda/local/emulator/emulated-stack.js';
-import { type EndpointResult, runJobOn } from '../../lambda/local/run-endpoint.js';
+import { type EndpointResult, fanoutOn, runJobOn } from '../../lambda/local/run-endpoint.js';
 import { readJob } from '../helpers/cli-harness.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
-import { type MotoServer, startMoto } from '../support/moto-server.js';
+import { EMULATORS, MOTO, type RunningEmulators } from '../support/emulators.js';
 
 // The synthesized stack (cdk.out), emulated: the bundled assets run in instances of their own,
 // the queues, table and event sources as the template declares them, and every AWS call the
 // functions make checked against their roles (issue 25).
 
-let moto: MotoServer;
+let moto: RunningEmulators;
 let target: TargetServer;
 let work: string;
 let cdkOut: string;
 let stacks = 0;
 
 beforeAll(async () => {
-  [moto, cdkOut] = await Promise.all([startMoto({ serialized: true }), synthesizeDefaultStack()]);
+  [moto, cdkOut] = await Promise.all([MOTO.start({ serialized: true }), synthesizeDefaultStack()]);
   target = await startTargetServer({ '/ok': (_req, res) => res.end('fine') });
   work = mkdtempSync(join(tmpdir(), 'fanout-emulated-'));
 }, 180_000);
@@ -57,12 +61,12 @@ const resourceOf = (resources: Record<string, { Type: string }>, prefix: string,
   return entry[1] as Resource;
 };
 
-/** Starts the stack of `dir` on moto, under names no other test uses. */
-async function emulate(dir: string, maxPollers = 3): Promise<EmulatedStack> {
+/** Starts the stack of `dir` on the emulators (moto's unless given), under names no other test uses. */
+async function emulate(dir: string, maxPollers = 3, on: RunningEmulators = moto): Promise<EmulatedStack> {
   stacks += 1;
   return EmulatedStack.start({
     description: describeTemplate(dir),
-    backends: { s3: moto.endpoint, sqs: moto.endpoint, dynamodb: moto.endpoint },
+    backends: on.endpoints,
     namePrefix: `emu${stacks}`,
     maxPollers,
     asyncRetryDelayMs: 50,
@@ -88,16 +92,25 @@ async function runJob(
   });
 }
 
-describe('the synthesized stack, emulated', () => {
+describe.each(EMULATORS)('the synthesized stack, emulated on $name', (emulator) => {
+  let emulators: RunningEmulators;
+  beforeAll(async () => {
+    emulators = emulator === MOTO ? moto : await emulator.start({ serialized: true });
+  }, 120_000);
+  afterAll(async () => {
+    if (emulators !== moto) await emulators?.stop();
+  });
+
   it('runs a job through the bundled assets, each URL fetched and recorded exactly once', async () => {
-    const stack = await emulate(cdkOut);
+    const stack = await emulate(cdkOut, 3, emulators);
+    const jobId = `emulated-once-${stacks}`;
     try {
       const urls = Array.from({ length: 60 }, (_, i) => target.url(`/ok?once=${i}`));
       const before = target.requests.length;
-      const { state, summary, report } = await runJob(stack, 'emulated-once', urls, { chunkSize: 10 });
+      const { state, summary, report } = await runJob(stack, jobId, urls, { chunkSize: 10 });
       expect(state.status).toBe('succeeded');
       expect(summary?.urls).toMatchObject({ accepted: 60, ok: 60, failed: 0 });
-      const job = readJob(join(work, 'out-emulated-once'), 'emulated-once');
+      const job = readJob(join(work, `out-${jobId}`), jobId);
       expect(job.results.map((r) => r.line)).toEqual(urls.map((_, i) => i + 1));
       expect(target.requests.length - before).toBe(60);
       expect(report.denied).toEqual([]);
@@ -121,7 +134,9 @@ describe('the synthesized stack, emulated', () => {
       await stack.close();
     }
   }, 180_000);
+});
 
+describe('the synthesized stack, emulated', () => {
   it('reports the AccessDenied of a permission removed from a role, and the job ends as it would on AWS', async () => {
     const dir = editedTemplate((resources) => {
       const policy = resourceOf(resources, 'FanoutWorkerRoleDefaultPolicy', 'AWS::IAM::Policy');
@@ -179,6 +194,76 @@ describe('the synthesized stack, emulated', () => {
       expect(worker?.delivered).toBe(10);
       // One poller, ten messages, up to three per invocation: fewer invocations than messages.
       expect(worker?.invocations).toBeLessThan(10);
+    } finally {
+      await stack.close();
+    }
+  }, 180_000);
+
+  it('starts a job from an upload under inputs/, through the bucket notification, and from nothing else', async () => {
+    const stack = await emulate(cdkOut);
+    try {
+      const { bucket, table } = fanoutOn(stack);
+      const { s3, dynamodb } = stack.operatorClients();
+      const list = `${target.url('/ok?upload=1')}\n${target.url('/ok?upload=2')}\n`;
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'inputs/list.txt', Body: list }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'elsewhere/list.txt', Body: list }));
+      const jobs = new DynamoJobStore({ client: dynamodb, tableName: table });
+      const jobId = uploadJobId('inputs/list.txt', put.ETag ?? '');
+      let state: JobState | null = null;
+      for (let i = 0; i < 300 && !(state && FINAL_STATUSES.includes(state.status)); i += 1) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await jobs.get(jobId);
+      }
+      // The stack's job defaults keep private addresses out: both URLs end as a record each.
+      expect(state).toMatchObject({ status: 'completed_with_errors', accepted: 2, urlsFailed: 2 });
+      const dispatcher = stack.nameOf('FanoutDispatcher18515000');
+      expect(
+        stack.frontDoor.calls.filter(
+          (c) =>
+            c.principal === dispatcher &&
+            c.operation === 'GetObject' &&
+            c.resource.endsWith('/inputs/list.txt'),
+        ),
+      ).toHaveLength(1);
+      // One dispatch, one fan-in: the object outside inputs/ invoked nothing.
+      expect(stack.invocationsOf('FanoutDispatcher18515000')).toBe(2);
+    } finally {
+      await stack.close();
+    }
+  }, 180_000);
+
+  it('sends an asynchronous invocation that failed every attempt to its on-failure queue', async () => {
+    const dir = editedTemplate((resources) => {
+      const policy = resourceOf(resources, 'FanoutDispatcherRoleDefaultPolicy', 'AWS::IAM::Policy');
+      // The dispatcher may no longer send chunks (but may still reach its failure queue).
+      policy.Properties.PolicyDocument.Statement = policy.Properties.PolicyDocument.Statement.filter(
+        (statement: { Action: unknown; Resource: unknown }) =>
+          !(
+            statement.Action === 'sqs:SendMessage' &&
+            JSON.stringify(statement.Resource).includes('FanoutChunks7')
+          ),
+      );
+    });
+    const stack = await emulate(dir);
+    try {
+      const urls = [target.url('/ok?never=1')];
+      await expect(runJob(stack, 'emulated-undispatched', urls, {})).rejects.toThrow(
+        /the emu\d+-dispatcher function \(FanoutDispatcher\w+\) failed every attempt .*AccessDenied.*sqs:SendMessage/,
+      );
+      const failures = describeTemplate(dir).queues.find((q) =>
+        q.logicalId.startsWith('FanoutDispatchFailures'),
+      );
+      const { Messages = [] } = await stack.operatorClients().sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: stack.nameOf(failures?.logicalId ?? ''),
+          WaitTimeSeconds: 5,
+        }),
+      );
+      expect(Messages).toHaveLength(1);
+      expect(JSON.parse(Messages[0]?.Body ?? '{}')).toMatchObject({
+        requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+        requestPayload: { jobId: 'emulated-undispatched' },
+      });
     } finally {
       await stack.close();
     }

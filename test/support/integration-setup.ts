@@ -1,6 +1,7 @@
 /**
  * The integration project's global set-up: installs the tools its tests run, once. Python's
- * .venv (moto's server, cfn-lint) and, as root with apt-get, Debian's Chromium. Each script
+ * .venv (moto's server, cfn-lint), .venv-localstack (LocalStack, the second S3/SQS emulator)
+ * and, as root with apt-get, Debian's Chromium. Each script
  * does nothing, quietly, when its tools are there, and says on screen what it installs.
  * The unit project never runs this: it needs none of them.
  */
@@ -20,5 +21,6 @@ function run(script: string, ...args: string[]): void {
 
 export default function setup(): void {
   run('setup-python.sh');
+  run('setup-python.sh', 'localstack');
   run('setup-system.sh', 'chromium');
 }

@@ -7,7 +7,8 @@ import { requireIntegrationProject } from './test-project.js';
 /** moto's S3/SQS/DynamoDB server, installed into .venv by the integration tests' set-up (scripts/setup-python.sh). */
 export const MOTO_SERVER = resolve('.venv/bin/moto_server');
 
-async function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (the OS picks it; it is free again once probed). */
+export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const probe = createServer();
     probe.once('error', fail);

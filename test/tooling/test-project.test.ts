@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ensureCliBuilt, runCli } from '../helpers/cli-harness.js';
 import { launchChromium } from '../support/chromium.js';
+import { startLocalStack } from '../support/localstack-server.js';
 import { startMoto } from '../support/moto-server.js';
 
 const RULE = /runs only in the integration project: name this test file .*\*\.e2e\.test\.ts/;
@@ -13,6 +14,10 @@ const RULE = /runs only in the integration project: name this test file .*\*\.e2
 describe('the unit project', () => {
   it('refuses to start moto', async () => {
     await expect(startMoto()).rejects.toThrow(RULE);
+  });
+
+  it('refuses to start LocalStack', async () => {
+    await expect(startLocalStack()).rejects.toThrow(RULE);
   });
 
   it('refuses to start Chromium', async () => {

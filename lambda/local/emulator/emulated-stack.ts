@@ -44,7 +44,10 @@ export interface EmulatedStackOptions {
 
 /** An asynchronous invocation that failed every attempt. */
 export interface AsyncFailure {
+  /** The function's logical id in the template. */
   function: string;
+  /** Its emulated name. */
+  functionName: string;
   payload: unknown;
   errorType: string;
   errorMessage: string;
@@ -300,6 +303,11 @@ export class EmulatedStack {
     return fn;
   }
 
+  /** A function's invocations so far (every kind, every instance). */
+  invocationsOf(logicalId: string): number {
+    return this.functionOf(logicalId).pool.invocations;
+  }
+
   /** A synchronous invocation (RequestResponse). */
   invoke(logicalId: string, event: unknown): Promise<InvokeOutcome> {
     return this.functionOf(logicalId).pool.invoke(event);
@@ -325,6 +333,7 @@ export class EmulatedStack {
       if (!last || last.ok) return;
       this.asyncFailures.push({
         function: logicalId,
+        functionName: fn.name,
         payload,
         errorType: last.errorType,
         errorMessage: last.errorMessage,
@@ -524,6 +533,7 @@ export class EmulatedStack {
   /** Stops the event sources and every instance. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const source of this.eventSources) source.stop();
     await Promise.all(this.pollers);
     await Promise.race([this.settled(), new Promise((r) => setTimeout(r, 100))]);
     await Promise.all([...this.functions.values()].map((fn) => fn.pool.close()));

@@ -182,6 +182,11 @@ export class FunctionPool {
     return this.all.length;
   }
 
+  /** Invocations so far, on every instance. */
+  get invocations(): number {
+    return this.all.reduce((sum, instance) => sum + instance.invocations, 0);
+  }
+
   /** A new instance outside the pool's idle list, for a poller that keeps its own (an event source slot). */
   dedicated(): FunctionInstance {
     const instance = new FunctionInstance(this.code, this.log);
