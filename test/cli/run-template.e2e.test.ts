@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../lambda/cli/exit-codes.js';
 import { ensureCliBuilt, ROOT, readJob, runCli } from '../helpers/cli-harness.js';
 import { startTargetServer, type TargetServer } from '../helpers/target-server.js';
+import { LOCALSTACK } from '../support/emulators.js';
 import { type MotoServer, startMoto } from '../support/moto-server.js';
 
 // What a user runs (issue 25): `cdk synth`, then `fanout run --endpoint URL --template cdk.out`
@@ -55,6 +56,34 @@ describe('fanout run --endpoint --template', () => {
     expect(job.results.map((r) => r.line)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(target.requests.length - before).toBe(40);
     expect(JSON.parse(run.stdout)).toEqual(job.summary);
+  }, 240_000);
+
+  it('runs it with S3 and SQS on LocalStack and DynamoDB on moto, by the per-service variables', async () => {
+    const emulators = await LOCALSTACK.start({ serialized: true });
+    try {
+      const input = join(work, 'urls-ls.txt');
+      writeFileSync(input, `${Array.from({ length: 20 }, (_, i) => target.url(`/ok?ls=${i}`)).join('\n')}\n`);
+      const out = join(work, 'out-ls');
+      const run = await runCli(
+        [
+          ...['run', input, '--endpoint', emulators.endpoints.dynamodb, '--template', cdkOut, '--out', out],
+          ...['--job-id', 'on-localstack', '--allow', '127.0.0.1/32', '--chunk-size', '5', '-q'],
+        ],
+        {
+          timeoutMs: 180_000,
+          env: { AWS_ENDPOINT_URL_S3: emulators.endpoints.s3, AWS_ENDPOINT_URL_SQS: emulators.endpoints.sqs },
+        },
+      );
+      expect(run.code, run.stderr).toBe(EXIT.OK);
+      expect(readJob(out, 'on-localstack').results).toHaveLength(20);
+      // The job's objects are in LocalStack's bucket, its queues LocalStack's.
+      const listed = await fetch(
+        `${emulators.endpoints.s3}/fanout-bucket?list-type=2&prefix=jobs/on-localstack/`,
+      );
+      expect(await listed.text()).toContain('jobs/on-localstack/summary.json');
+    } finally {
+      await emulators.stop();
+    }
   }, 240_000);
 
   it('names the AccessDenied of a permission the template removed', async () => {

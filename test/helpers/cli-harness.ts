@@ -89,6 +89,8 @@ export interface CliRunOptions {
   timeoutMs?: number;
   /** Called once the child is spawned, e.g. to signal it later. */
   onSpawn?: (child: ChildProcess) => void;
+  /** Variables set for the child on top of this process's environment. */
+  env?: Record<string, string>;
 }
 
 /** Runs `node dist/cli.js ...args` and collects its exit code and output. */
@@ -96,7 +98,7 @@ export function runCli(args: readonly string[], options: CliRunOptions = {}): Pr
   requireIntegrationProject('The built CLI');
   const child = spawn(process.execPath, [CLI_PATH, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const stdout: Buffer[] = [];
