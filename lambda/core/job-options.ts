@@ -12,7 +12,7 @@
 import { cidrs, count, duration, line, type OptionKind, oneOf, rate, size, toggle } from './option-kinds.js';
 
 /** How a response body is kept in the result record. */
-export const BODY_MODES = ['none', 'hash', 'inline', 'store'] as const;
+export const BODY_MODES = ['none', 'hash', 'inline', 'store', 'warc'] as const;
 export type BodyMode = (typeof BODY_MODES)[number];
 
 /** HTTP methods a job may use. GET fetches bodies; HEAD checks links cheaply. */
@@ -180,7 +180,10 @@ export const JOB_OPTIONS = {
     deployed: 'prop',
     deploymentMax: 100 * MiB,
   }),
-  /** What to keep of each body: a sha256 ('hash'), nothing, the body in the record ('inline') or in bodies/ ('store'). */
+  /**
+   * What to keep of each body: a sha256 ('hash'), nothing, the body in the record ('inline'), in
+   * bodies/ ('store'), or every exchange as WARC/1.1 in warc/ with a sha256 in the record ('warc').
+   */
   body: row({
     kind: oneOf(BODY_MODES),
     default: 'hash',

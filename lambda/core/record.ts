@@ -32,6 +32,12 @@ export interface ResultRecord {
   bodyEncoding?: 'utf8' | 'base64';
   /** True when an inline body was cut at the inline cap. */
   bodyTruncated?: boolean;
+  /**
+   * Body mode 'warc': the WARC response record of the last response (after redirects): its file,
+   * relative to the job's folder (`warc/<chunk>.warc.gz`), and the offset and length of its gzip
+   * member in that file. Absent when no response came.
+   */
+  warc?: WarcLocation;
   timings: {
     /** When the first attempt started (ISO 8601). */
     start: string;
@@ -42,6 +48,13 @@ export interface ResultRecord {
   };
   attempts: number;
   error: { code: FetchErrorCode; message: string } | null;
+}
+
+/** Where a WARC record is: a file of the job's folder and the byte range of its gzip member. */
+export interface WarcLocation {
+  file: string;
+  offset: number;
+  length: number;
 }
 
 /** A rejected input line, as written to invalid.jsonl.gz. */

@@ -352,7 +352,7 @@ describe('the jobs API: a body over the limit, and options out of range', () => 
   });
 
   it.each<[string, unknown, string]>([
-    ['body', 'everything', 'options.body: must be one of none, hash, inline, store'],
+    ['body', 'everything', 'options.body: must be one of none, hash, inline, store, warc'],
     ['method', 'POST', 'options.method: must be one of GET, HEAD'],
     ['userAgent', '', 'options.userAgent: must be a non-empty string'],
     ['dedupe', 'yes', 'options.dedupe: must be true or false'],

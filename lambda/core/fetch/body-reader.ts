@@ -129,7 +129,8 @@ export class BodyReader {
     private readonly flow: BodyFlow,
   ) {
     const declared = Number(headers['content-length']);
-    if (declared > limits.maxBodyBytes && !limits.cut)
+    // Body mode 'warc' reads up to the cap, so the archive keeps the body's start (WARC-Truncated).
+    if (declared > limits.maxBodyBytes && !limits.cut && limits.mode !== 'warc')
       throw new BodyTooLargeError(limits.maxBodyBytes, declared, true);
     this.keepCap =
       limits.mode === 'store' ? limits.maxBodyBytes : limits.mode === 'inline' ? limits.inlineMaxBytes : 0;

@@ -2,7 +2,8 @@ import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
 import { BlockedAddressError, BodyTooLargeError, type FetchError } from '../errors.js';
 import type { JobOptions } from '../job-options.js';
-import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
+import { blankRecord, type InputItem, type ResultRecord, type WarcLocation } from '../record.js';
+import type { ChunkWarc } from '../warc/chunk-warc.js';
 import { ACCEPT_ENCODING, type BodyLimits, type BodyOutcome, BodyReader } from './body-reader.js';
 import { type FirstAttempt, type ItemFetcher, scheduleChunk } from './chunk-scheduler.js';
 import { type AbandonedTally, Exchange, type ResponsePlanner } from './exchange.js';
@@ -55,6 +56,12 @@ export interface EngineSettings {
   onRecord?: (record: ResultRecord) => void;
   /** The job's robots.txt verdicts, shared by its workers; without it the engine keeps its own. */
   robotsStore?: RobotsStore;
+}
+
+/** The chunk's WARC, and where one URL's latest response record is (null until one is written). */
+interface ArchiveHops {
+  warc: ChunkWarc;
+  last: Promise<WarcLocation | null> | null;
 }
 
 /** What an attempt's response asked for, decided when its headers arrived. */
@@ -115,10 +122,19 @@ export class FetchEngine implements ItemFetcher {
 
   /**
    * Fetches every item of a chunk; records come back in item order. `signal` cancels:
-   * what has not finished gets code CANCELLED.
+   * what has not finished gets code CANCELLED. With `warc` (body mode 'warc'), every
+   * exchange's records go to the chunk's WARC and each record names its last response's.
    */
-  fetchAll(items: readonly InputItem[], signal?: AbortSignal): Promise<ResultRecord[]> {
-    return scheduleChunk(this, items, signal);
+  fetchAll(items: readonly InputItem[], signal?: AbortSignal, warc?: ChunkWarc): Promise<ResultRecord[]> {
+    if (!warc) return scheduleChunk(this, items, signal);
+    const fetcher: ItemFetcher = {
+      limiter: this.limiter,
+      targetOf: (item, s) => this.targetOf(item, s),
+      robotsAllows: (url) => this.robotsAllows(url),
+      robotsWait: (url, waiter) => this.robotsWait(url, waiter),
+      fetchOne: (item, s, first) => this.fetchOne(item, s, first, warc),
+    };
+    return scheduleChunk(fetcher, items, signal);
   }
 
   /**
@@ -155,15 +171,21 @@ export class FetchEngine implements ItemFetcher {
   }
 
   /** Fetches one item, for the chunk scheduler; `first` is its first attempt's target and slot, when it got them. */
-  async fetchOne(item: InputItem, signal?: AbortSignal, first?: FirstAttempt): Promise<ResultRecord> {
+  async fetchOne(
+    item: InputItem,
+    signal?: AbortSignal,
+    first?: FirstAttempt,
+    warc?: ChunkWarc,
+  ): Promise<ResultRecord> {
     const createdAt = Date.now();
     const record = blankRecord(item, '');
     const run = new UrlRun(this.deadlines);
     const runs = signal ? this.cancels.runsOf(signal) : undefined;
     if (signal?.aborted) run.cancel();
     else runs?.add(run);
+    const archive: ArchiveHops | undefined = warc && { warc, last: null };
     try {
-      await this.fetchInto(record, item.url, run, first);
+      await this.fetchInto(record, item.url, run, first, archive);
     } catch (err) {
       const failure = run.classify(err, item.url);
       record.error = errorOf(failure);
@@ -173,6 +195,11 @@ export class FetchEngine implements ItemFetcher {
       run.dispose();
       record.timings.start = isoTime(run.startedAtWall ?? createdAt);
       record.timings.totalMs = round(run.elapsedMs());
+    }
+    if (archive?.last) {
+      // A failed WARC write fails the chunk when its WARC is sealed, not this record.
+      const place = await archive.last.catch(() => null);
+      if (place) record.warc = place;
     }
     this.settings.onRecord?.(record);
     return record;
@@ -190,6 +217,7 @@ export class FetchEngine implements ItemFetcher {
     input: string,
     run: UrlRun,
     first: FirstAttempt | undefined,
+    archive: ArchiveHops | undefined,
   ): Promise<void> {
     const o = this.options;
     let current = first?.url ?? parseTarget(input, 'INVALID_URL');
@@ -222,7 +250,7 @@ export class FetchEngine implements ItemFetcher {
         const waitMs = this.limiter.book(current.hostname);
         if (waitMs > 0) await this.paced(waitMs, run, release);
         run.start();
-        exchange = this.exchange(record, current, run, release, plan);
+        exchange = this.exchange(record, current, run, release, plan, archive);
         body = await exchange.result;
       } catch (err) {
         // The response came and its body failed: final, like the old stream read.
@@ -331,6 +359,7 @@ export class FetchEngine implements ItemFetcher {
     run: UrlRun,
     release: Release,
     plan: AttemptPlan,
+    archive: ArchiveHops | undefined,
   ): Exchange {
     const startedAt = performance.now();
     const sentAt = Date.now();
@@ -360,14 +389,27 @@ export class FetchEngine implements ItemFetcher {
       this.connections.give(connection);
       release();
     };
+    const o = this.options;
+    const capture = archive?.warc.capture({
+      url,
+      method: o.method,
+      headers: this.headers,
+      date: new Date(sentAt),
+      remoteAddress: () => connection.remoteAddress,
+    });
     let exchange: Exchange;
     try {
-      exchange = new Exchange(run, done, planner, this.tally);
+      exchange = new Exchange(run, done, planner, this.tally, capture);
     } catch (err) {
+      capture?.end(null);
       done();
       throw err;
     }
-    const o = this.options;
+    // A hop that got no response keeps the last response's place: the record names that one.
+    if (archive && capture) {
+      const previous = archive.last;
+      archive.last = capture.written.then((place) => place ?? previous);
+    }
     connection.dispatch(
       {
         origin: connection.origin,

@@ -19,6 +19,17 @@ export type ResponsePlanner = (
   flow: BodyFlow,
 ) => BodyReader | 'discard';
 
+/**
+ * Sees an exchange's response as it came (body mode 'warc'): the status line and raw headers,
+ * the payload bytes (content coding kept, transfer coding removed), and the end: `err` when the
+ * exchange failed. `end` is called once, also when no response came.
+ */
+export interface ExchangeTap {
+  response(statusCode: number, statusText: string, rawHeaders: readonly (Buffer | string)[]): void;
+  data(chunk: Buffer): void;
+  end(err: Error | null): void;
+}
+
 /** Requests a run gave up on while they were still queued or connecting, per engine. */
 export interface AbandonedTally {
   abandoned: number;
@@ -58,6 +69,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyFlow {
     private readonly release: Release,
     private readonly plan: ResponsePlanner,
     private readonly tally: AbandonedTally,
+    private readonly tap?: ExchangeTap,
   ) {
     this.result = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -105,9 +117,12 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyFlow {
     controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: Record<string, string | string[] | undefined>,
+    statusText?: string,
   ): void {
     if (statusCode < 200 || this.state !== 'requesting') return;
     this.responded = true;
+    const raw = (controller as { rawHeaders?: readonly (Buffer | string)[] }).rawHeaders;
+    this.tap?.response(statusCode, statusText ?? '', raw ?? []);
     try {
       const plan = this.plan(statusCode, headers, this);
       if (plan === 'discard') this.state = 'discarding';
@@ -123,6 +138,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyFlow {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.tap?.data(chunk);
     if (this.state === 'reading') {
       try {
         (this.reader as BodyReader).write(chunk);
@@ -139,6 +155,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyFlow {
 
   onResponseEnd(): void {
     this.finish();
+    this.tap?.end(null);
     if (this.state === 'reading') {
       (this.reader as BodyReader).end((err, outcome) => {
         if (err) this.fail(err);
@@ -149,6 +166,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyFlow {
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     this.finish();
+    this.tap?.end(this.failure ?? err);
     this.reader?.destroy();
     // A body drained for reuse may end any way at all: the socket is gone, nothing more.
     if (this.state === 'discarding') this.succeed(null);
@@ -170,6 +188,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyFlow {
   }
 
   private fail(err: unknown): void {
+    this.tap?.end(err as Error);
     if (this.settled) return;
     this.settled = true;
     this.run.done();

@@ -7,7 +7,7 @@
  * the modules are the public `Client` and `buildConnector`. To upgrade: check these
  * imports and undici-modules.d.ts against the new release, then move both pins.
  */
-import type { Client, Dispatcher } from 'undici';
+import type { buildConnector as BuildConnector, Client, Dispatcher } from 'undici';
 import buildConnector from 'undici/lib/core/connect.js';
 import UndiciClient from 'undici/lib/dispatcher/client.js';
 import type { AddressPolicy } from '../address/address-policy.js';
@@ -26,6 +26,8 @@ export class Connection {
   connected = false;
   /** Waiting in its origin's idle list, not carrying a request. */
   idle = false;
+  /** The address its socket connected to, once it has (a WARC record's WARC-IP-Address). */
+  remoteAddress: string | null = null;
 
   constructor(
     readonly origin: string,
@@ -60,14 +62,14 @@ export class OriginClients {
   private readonly idle = new Map<string, Connection[]>();
   private readonly live = new Set<Connection>();
   private readonly options: Client.Options;
+  private readonly connect: BuildConnector.connector;
 
   constructor(settings: ConnectionSettings) {
-    const connect = buildConnector({
+    this.connect = buildConnector({
       timeout: settings.connectTimeoutMs,
       lookup: createGuardedLookup(settings.policy, settings.resolver),
     });
     this.options = {
-      connect,
       pipelining: 1,
       allowH2: false,
       keepAliveTimeout: 4_000,
@@ -118,7 +120,15 @@ export class OriginClients {
   }
 
   private open(origin: string): Connection {
-    const connection = new Connection(origin, new UndiciClient(origin, this.options));
+    let connection: Connection | null = null;
+    // The connection notes the address each of its sockets connected to.
+    const connect: BuildConnector.connector = (options, callback) =>
+      this.connect(options, (...result) => {
+        const socket = result[1];
+        if (connection && socket) connection.remoteAddress = socket.remoteAddress ?? null;
+        callback(...result);
+      });
+    connection = new Connection(origin, new UndiciClient(origin, { ...this.options, connect }));
     connection.client
       .on('connect', () => {
         connection.connected = true;

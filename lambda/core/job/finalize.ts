@@ -4,6 +4,7 @@ import type { JobStore, ObjectStore } from '../ports.js';
 import { tallyInvalidLines } from '../report/invalid-lines.js';
 import { ReportBuilder, type ReportState } from '../report/report-builder.js';
 import { type JobSummary, SummaryAccumulator, type SummaryCounts } from '../summary.js';
+import { writeCdxIndex } from '../warc/cdx-index.js';
 import { assembleObject, type Segment } from './assemble-object.js';
 import type { JobManifest, JobRequest } from './job-request.js';
 import { jobKeys } from './keys.js';
@@ -168,6 +169,7 @@ export async function finalizeStep(
     segmentsOf(jobId, checkpoint, 'failed'),
     'application/x-ndjson',
   );
+  if (request.options.body === 'warc') await writeCdxIndex(store, jobId, parts);
   // A cancelled job still gets every result (the rest as CANCELLED); its status says it was cancelled.
   const cancelled = await deps.jobs.isCancelRequested(jobId);
   const finishedAt = new Date();

@@ -35,6 +35,12 @@ export const jobKeys = {
   /** An origin's robots.txt verdict, fetched once for the job and read by every worker. */
   robots: (jobId: string, origin: string) => `${job(jobId)}/robots/${safeOrigin(origin)}.json`,
   body: (jobId: string, sha256: string) => `${job(jobId)}/bodies/${sha256}`,
+  /** A chunk's exchanges as WARC/1.1 (body mode 'warc'); result records name it by `warcFile`. */
+  warc: (jobId: string, chunkId: string) => `${job(jobId)}/${warcFile(chunkId)}`,
+  /** A chunk WARC's CDXJ lines, sorted; finalize merges them into index.cdxj. */
+  warcIndex: (jobId: string, chunkId: string) => `${job(jobId)}/parts/${chunkId}.cdxj`,
+  /** Every response of a WARC job, by SURT key: what a replay tool (pywb) looks URLs up in. */
+  cdxIndex: (jobId: string) => `${job(jobId)}/index.cdxj`,
   results: (jobId: string) => `${job(jobId)}/results.jsonl.gz`,
   summary: (jobId: string) => `${job(jobId)}/summary.json`,
   /** A self-contained page that shows the job at a glance. */
@@ -50,6 +56,11 @@ export const jobKeys = {
     `${job(jobId)}/finalize/failed-${String(n).padStart(5, '0')}.jsonl`,
   success: (jobId: string) => `${job(jobId)}/_SUCCESS`,
 } as const;
+
+/** A chunk's WARC file, relative to its job's folder: the `file` of a record's `warc` and of index.cdxj. */
+export function warcFile(chunkId: string): string {
+  return `warc/${chunkId}.warc.gz`;
+}
 
 /** An origin (scheme://host:port) as one key segment: `https://a.example:8443` → `https_a.example_8443`. */
 function safeOrigin(origin: string): string {

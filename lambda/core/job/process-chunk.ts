@@ -10,6 +10,8 @@ import {
   type ObjectStore,
 } from '../ports.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
+import type { ChunkWarc } from '../warc/chunk-warc.js';
+import { openChunkWarc, storeChunkWarc } from '../warc/store-chunk-warc.js';
 import { decodeJsonlGz, encodeJsonlGz } from './jsonl.js';
 import { jobKeys } from './keys.js';
 import type { PartDigest } from './part-digest.js';
@@ -88,7 +90,15 @@ export async function processChunk(
   let records = 0;
   let counts: ChunkCounts | null = null;
   if (!(await deps.store.exists(key))) {
-    const results = await fetchChunk(deps, message, options);
+    const warc = message.options.body === 'warc' ? await openChunkWarc(message) : null;
+    let results: ResultRecord[];
+    try {
+      results = await fetchChunk(deps, message, options, warc);
+      // The WARC stored first: the part then names the records of the WARC that was kept.
+      if (warc) results = await storeChunkWarc(deps.store, message, warc, results);
+    } finally {
+      await warc?.discard();
+    }
     records = results.length;
     const encoded = encodePart(results);
     const written = await deps.store.putIfAbsent(key, encoded.data, 'application/gzip');
@@ -112,9 +122,12 @@ async function fetchChunk(
   deps: WorkerDeps,
   message: ChunkMessage,
   options: ChunkOptions,
+  warc: ChunkWarc | null,
 ): Promise<ResultRecord[]> {
   const { jobId, chunkId, items } = message;
-  const saved = options.firstDelivery ? null : await deps.store.get(jobKeys.checkpoint(jobId, chunkId));
+  // A checkpoint's records name a WARC that was never stored: a WARC chunk starts over.
+  const saved =
+    options.firstDelivery || warc ? null : await deps.store.get(jobKeys.checkpoint(jobId, chunkId));
   const done = new Map<number, ResultRecord>();
   if (saved) for (const record of decodeJsonlGz<ResultRecord>(saved)) done.set(record.line, record);
   const todo = items.filter((item) => !done.has(item.line));
@@ -126,7 +139,8 @@ async function fetchChunk(
     const cancel = watchForCancel(deps.jobs, jobId, options.cancelPollMs);
     const pace = options.handOverPace ? await takeOverPace(deps, message) : null;
     try {
-      fresh = await deps.engine.fetchAll(todo, anySignal(options.signal, options.deadline, cancel.signal));
+      const signal = anySignal(options.signal, options.deadline, cancel.signal);
+      fresh = await deps.engine.fetchAll(todo, signal, warc ?? undefined);
     } finally {
       cancel.stop();
       await pace?.handOver(todo);

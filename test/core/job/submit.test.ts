@@ -220,7 +220,7 @@ describe('parseSubmission: options', () => {
     [{ timeoutMs: 50 }, 'options.timeoutMs: must be an integer from 100 to 900000 ms, got 50'],
     [{ maxBodyBytes: -1 }, 'options.maxBodyBytes: must be an integer from 0 to 1073741824 bytes, got -1'],
     [{ chunkSize: 1.5 }, 'options.chunkSize: must be an integer from 1 to 10000, got 1.5'],
-    [{ body: 'all' }, 'options.body: must be one of none, hash, inline, store, got "all"'],
+    [{ body: 'all' }, 'options.body: must be one of none, hash, inline, store, warc, got "all"'],
     [{ turbo: true }, 'options.turbo: unknown option'],
   ])('%j → 400 naming the option and what is allowed', (options, message) => {
     const error = refusalOf({ urls: ['https://e.com/'], options });
