@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs a pinned Python tool set into its own venv, relative to the repository root:
-#   setup-python.sh             .venv from requirements-dev.txt: moto's S3/SQS/DynamoDB server
-#                               and cfn-lint (the integration tests), aiohttp (the benchmarks);
+#   setup-python.sh             .venv from requirements-dev.txt: moto's S3/SQS/DynamoDB server,
+#                               cfn-lint and warcio (the integration tests), aiohttp (the benchmarks);
 #   setup-python.sh localstack  .venv-localstack from requirements-localstack.txt: LocalStack,
 #                               the integration tests' second S3/SQS emulator.
 # The integration tests' set-up (test/support/integration-setup.ts) runs both, the bench
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 
 case "${1:-dev}" in
-  dev) VENV=.venv REQUIREMENTS=requirements-dev.txt WHAT='moto[server], cfn-lint and aiohttp' ;;
+  dev) VENV=.venv REQUIREMENTS=requirements-dev.txt WHAT='moto[server], cfn-lint, aiohttp and warcio' ;;
   localstack) VENV=.venv-localstack REQUIREMENTS=requirements-localstack.txt WHAT='LocalStack (S3, SQS)' ;;
   *)
     echo "fanout setup: unknown tool set '$1' (allowed: dev, localstack)" >&2

@@ -56,6 +56,8 @@ export async function reopenJob(store: ObjectStore, jobId: string): Promise<Reop
     const kept = records.filter((record) => record.error?.code !== CANCELLED);
     await store.put(jobKeys.checkpoint(jobId, chunkId), encodeJsonlGz(kept), 'application/gzip');
     await store.delete(key);
+    // A WARC chunk is fetched again whole (its records name the WARC), so its WARC goes too.
+    await store.delete(jobKeys.warc(jobId, chunkId));
     reopened.chunks += 1;
     reopened.cancelled += records.length - kept.length;
   }
