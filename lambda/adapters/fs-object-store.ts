@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { access, link, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { constants, unlinkSync } from 'node:fs';
+import { access, copyFile, link, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from '../core/ports.js';
@@ -32,9 +32,15 @@ export class FsObjectStore implements ObjectStore {
     return retryOnFdExhaustion(() => this.linkIfAbsent(key, body));
   }
 
-  private async linkIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+  /** A copy of the file next to the object (copy-on-write where the filesystem has it), then linked. */
+  putFileIfAbsent(key: string, file: string): Promise<boolean> {
+    return retryOnFdExhaustion(() => this.linkIfAbsent(key, file));
+  }
+
+  private async linkIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     const path = this.pathOf(key);
-    const temp = await this.writeTemp(path, body);
+    const temp =
+      typeof body === 'string' ? await this.copyTemp(path, body) : await this.writeTemp(path, body);
     try {
       await link(temp, path);
       return true;
@@ -153,6 +159,20 @@ export class FsObjectStore implements ObjectStore {
   private folderOf(prefix: string): string {
     const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : dirname(prefix);
     return folder === '' || folder === '.' ? this.root : this.pathOf(folder);
+  }
+
+  private async copyTemp(path: string, file: string): Promise<string> {
+    await makeDirectory(dirname(path));
+    const temp = tempName(path);
+    this.temps.add(temp);
+    try {
+      await copyFile(file, temp, constants.COPYFILE_FICLONE);
+    } catch (err) {
+      this.temps.delete(temp);
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    return temp;
   }
 
   private async writeTemp(path: string, body: Uint8Array | string): Promise<string> {

@@ -5,6 +5,11 @@ import type { InputItem } from './record.js';
 export interface ObjectStore {
   /** Writes the object only when no object has the key; false when one already existed. */
   putIfAbsent(key: string, body: Uint8Array, contentType?: string): Promise<boolean>;
+  /**
+   * putIfAbsent of a local file, read as it is sent, so it is never in memory whole (a chunk's
+   * WARC); absent when the store has no such write (the file is then read and put whole).
+   */
+  putFileIfAbsent?(key: string, path: string, contentType?: string): Promise<boolean>;
   /** Writes (or replaces) an object. */
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
   /** Writes an object of unknown length from a stream; it appears whole or not at all. */

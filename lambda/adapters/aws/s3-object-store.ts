@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -7,6 +9,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  type PutObjectCommandInput,
   paginateListObjectsV2,
   type S3Client,
   UploadPartCopyCommand,
@@ -87,14 +90,32 @@ export class S3ObjectStore implements ObjectStore {
    * S3 answers 412 when the key exists, and 409 when another conditional write to the key
    * is in flight; the 409 is retried, since the other writer may yet fail.
    */
-  async putIfAbsent(key: string, body: Uint8Array, contentType?: string): Promise<boolean> {
+  putIfAbsent(key: string, body: Uint8Array, contentType?: string): Promise<boolean> {
+    return this.putBodyIfAbsent(key, () => ({ Body: body }), contentType);
+  }
+
+  /** One PutObject of the file's bytes as a stream (up to 5 GB), reopened for each attempt. */
+  async putFileIfAbsent(key: string, path: string, contentType?: string): Promise<boolean> {
+    const { size } = await stat(path);
+    return this.putBodyIfAbsent(
+      key,
+      () => ({ Body: createReadStream(path), ContentLength: size }),
+      contentType,
+    );
+  }
+
+  private async putBodyIfAbsent(
+    key: string,
+    body: () => Pick<PutObjectCommandInput, 'Body' | 'ContentLength'>,
+    contentType?: string,
+  ): Promise<boolean> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.client.send(
           new PutObjectCommand({
             Bucket: this.bucket,
             Key: key,
-            Body: body,
+            ...body(),
             ContentType: contentType,
             Tagging: retentionTagging(key),
             IfNoneMatch: '*',

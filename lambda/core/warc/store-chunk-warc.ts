@@ -30,8 +30,9 @@ export async function storeChunkWarc(
   const { jobId, chunkId } = message;
   const key = jobKeys.warc(jobId, chunkId);
   let contents = await warc.seal(results, `urn:fanout:results:${jobId}/${chunkId}`);
-  // The file holds the chunk's compressed exchanges: one read for the conditional write.
-  const written = await store.putIfAbsent(key, await readFile(warc.path), 'application/warc');
+  const written = store.putFileIfAbsent
+    ? await store.putFileIfAbsent(key, warc.path, 'application/warc')
+    : await store.putIfAbsent(key, await readFile(warc.path), 'application/warc');
   if (!written) {
     const stored = await store.get(key);
     if (!stored) throw new Error(`${key} was there a moment ago and is gone`);
