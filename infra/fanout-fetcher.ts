@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -113,6 +113,12 @@ export interface FanoutFetcherProps extends JobOptionProps {
   readonly alarmActions?: cloudwatch.IAlarmAction[];
   /** Whether to create the CloudWatch dashboard. @default true */
   readonly dashboard?: boolean;
+  /**
+   * Request headers may read AWS Secrets Manager secrets (`--header 'Authorization: secret:NAME'`)
+   * whose names start with this prefix: the worker may read (secretsmanager:GetSecretValue) those
+   * and no others, and the API refuses a job naming another. @default 'fanout/'
+   */
+  readonly headerSecretsPrefix?: string;
 }
 
 /**
@@ -220,6 +226,7 @@ export class FanoutFetcher extends Construct {
         queueUrl: this.chunkQueue.queueUrl,
         deadlineMarginMs: settings.workerDeadlineMargin.toMilliseconds(),
         dispatcherFunction: this.dispatcher.functionName,
+        headerSecretsPrefix: settings.headerSecretsPrefix,
       },
       ...logging,
     });
@@ -245,6 +252,7 @@ export class FanoutFetcher extends Construct {
           jobDefaults,
           jobMaxima: JSON.stringify(settings.jobMaxima),
           resultUrlSeconds: settings.resultUrlTtl.toSeconds(),
+          headerSecretsPrefix: settings.headerSecretsPrefix,
         },
         ...logging,
       });
@@ -299,6 +307,14 @@ export class FanoutFetcher extends Construct {
     allow(this.dispatcher, ['s3:DeleteObject'], [this.bucket.arnForObjects('jobs/*/finalize/*')]);
     // The worker that counts a job's last chunk starts the fan-in (an asynchronous invocation).
     allow(this.worker, ['lambda:InvokeFunction'], [this.dispatcher.functionArn]);
+    // Request headers' secret: values, only under the deployment's prefix.
+    const secrets = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${this.settings.headerSecretsPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    allow(this.worker, ['secretsmanager:GetSecretValue'], [secrets]);
     // A dead chunk only fails its job.
     allow(
       this.deadLetterHandler,

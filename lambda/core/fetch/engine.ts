@@ -1,7 +1,7 @@
 import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
 import { BlockedAddressError, BodyTooLargeError, type FetchError } from '../errors.js';
-import { localReferences, type ReadReference } from '../headers/header-values.js';
+import { noReferences, type ReadReference } from '../headers/header-values.js';
 import type { JobOptions } from '../job-options.js';
 import { blankRecord, type InputItem, type ResultRecord } from '../record.js';
 import { ACCEPT_ENCODING, type BodyLimits, type BodyOutcome, BodyReader } from './body-reader.js';
@@ -59,7 +59,7 @@ export interface EngineSettings {
   onRecord?: (record: ResultRecord) => void;
   /** The job's robots.txt verdicts, shared by its workers; without it the engine keeps its own. */
   robotsStore?: RobotsStore;
-  /** Reads the headers' `env:`/`secret:` references; a local run's reader (env only) by default. */
+  /** Reads the headers' `env:`/`secret:` references; without it, a header given by reference fails its URL. */
   readReference?: ReadReference;
 }
 
@@ -110,7 +110,7 @@ export class FetchEngine implements ItemFetcher {
       { 'user-agent': this.options.userAgent, 'accept-encoding': ACCEPT_ENCODING, accept: '*/*' },
       this.options.headers,
       this.options.sensitiveHeaders,
-      settings.readReference ?? localReferences(),
+      settings.readReference ?? noReferences,
     );
     this.limits = {
       mode: this.options.body,

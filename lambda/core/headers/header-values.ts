@@ -30,6 +30,11 @@ export function referencesOf(kind: ReferenceKind, ...sets: (Record<string, strin
   );
 }
 
+/** The reader of an engine given none: every reference is refused. */
+export const noReferences: ReadReference = () => {
+  throw new Error('this engine reads no env: or secret: values');
+};
+
 /**
  * The reader of a local run: `env:NAME` from `env`; `secret:NAME` refused, since only a
  * deployed worker reads Secrets Manager.

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { DEPLOYMENT_DEFAULTS } from '../contract.js';
 import { FanoutError } from '../errors.js';
+import { referenceProblem } from '../headers/header-values.js';
 import { INPUT_FORMATS, type InputFormat } from '../input/parse-input.js';
 import type { JobOptions } from '../job-options.js';
 import { checkJobOptions, type OptionLimits, optionError } from '../options.js';
@@ -36,6 +38,8 @@ export interface SubmitPolicy {
   limits: OptionLimits;
   /** Whether callers may reach private addresses (`allowPrivate`, `allow`). Off in a real deployment. */
   allowPrivate: boolean;
+  /** The secrets request headers may read (`secret:NAME`) are named with this prefix. @default DEPLOYMENT_DEFAULTS.headerSecretsPrefix */
+  headerSecretsPrefix?: string;
 }
 
 /** A checked job request, and the inline list to store (gzipped JSONL) when it came inline. */
@@ -130,6 +134,9 @@ function checkOptions(value: unknown, policy: SubmitPolicy): JobOptions {
   }
   const { options, problems } = checkJobOptions(given, { base: policy.defaults, limits: policy.limits });
   if (problems.length > 0) throw bad(optionError(problems, (option) => `options.${option}`).message);
+  const secretPrefix = policy.headerSecretsPrefix ?? DEPLOYMENT_DEFAULTS.headerSecretsPrefix;
+  const headerProblem = referenceProblem(options.headers, 'deployed', { secretPrefix });
+  if (headerProblem) throw bad(`options.headers: ${headerProblem}`);
   return options;
 }
 
