@@ -5,7 +5,12 @@ import type { InputItem } from '../record.js';
 import { type InputEvent, invalid, urlEvent } from './input-event.js';
 
 /** The event of one JSONL line. */
-export function jsonlRowEvent(line: number, text: string, maxUrlLength: number): InputEvent {
+export function jsonlRowEvent(
+  line: number,
+  text: string,
+  maxUrlLength: number,
+  sensitiveHeaders: readonly string[] = [],
+): InputEvent {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -28,7 +33,7 @@ export function jsonlRowEvent(line: number, text: string, maxUrlLength: number):
     item.meta = meta as Record<string, unknown>;
   } else if (meta !== undefined) return invalid(line, 'INVALID_FIELD', 'meta must be an object', raw);
   if (headers !== undefined) {
-    const problem = headersProblem(headers);
+    const problem = headersProblem(headers, sensitiveHeaders);
     if (problem) return invalid(line, 'INVALID_FIELD', `headers: ${problem}`, raw);
     item.headers = headers as Record<string, string>;
   }
