@@ -15,8 +15,11 @@ import { FanoutRetryStrategy } from './retry.js';
  */
 export const ENDPOINT_MAX_ATTEMPTS = 20;
 
-/** The services fanout calls, each a client of AwsClients. */
-export type AwsService = keyof AwsClients;
+/**
+ * The services fanout calls: each a client of AwsClients, and Secrets Manager, which only the
+ * worker calls (request headers' `secret:` values) with a client of its own.
+ */
+export type AwsService = keyof AwsClients | 'secretsmanager';
 
 /**
  * The SDK's per-service endpoint variable of each service (AWS_ENDPOINT_URL_<service id>), read
@@ -29,6 +32,7 @@ export const SERVICE_ENDPOINT_ENV: Readonly<Record<AwsService, string>> = {
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
   lambda: 'AWS_ENDPOINT_URL_LAMBDA',
   events: 'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
 };
 
 /**
