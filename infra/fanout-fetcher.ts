@@ -157,11 +157,19 @@ export class FanoutFetcher extends Construct {
   readonly dashboard?: FanoutDashboard;
   /** The props with their defaults applied. */
   readonly settings: FetcherSettings;
+  /** The secrets request headers may read (`secret:NAME`): those named with headerSecretsPrefix. */
+  readonly headerSecretsArn: string;
 
   constructor(scope: Construct, id: string, props: FanoutFetcherProps = {}) {
     super(scope, id);
     const settings = resolveFetcherSettings(props);
     this.settings = settings;
+    this.headerSecretsArn = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${settings.headerSecretsPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     this.bucket = createJobBucket(this, settings, props.serverAccessLogsBucket);
     this.table = createJobTable(this, settings.removalPolicy);
@@ -308,13 +316,7 @@ export class FanoutFetcher extends Construct {
     // The worker that counts a job's last chunk starts the fan-in (an asynchronous invocation).
     allow(this.worker, ['lambda:InvokeFunction'], [this.dispatcher.functionArn]);
     // Request headers' secret: values, only under the deployment's prefix.
-    const secrets = Stack.of(this).formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${this.settings.headerSecretsPrefix}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    allow(this.worker, ['secretsmanager:GetSecretValue'], [secrets]);
+    allow(this.worker, ['secretsmanager:GetSecretValue'], [this.headerSecretsArn]);
     // A dead chunk only fails its job.
     allow(
       this.deadLetterHandler,

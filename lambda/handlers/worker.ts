@@ -15,6 +15,7 @@ import { dispatcherInvoker } from './lambda-services.js';
 import { errorMessage, log } from './log.js';
 import { emitMetrics } from './metrics.js';
 import { objectServices } from './s3-services.js';
+import { secretReader } from './secrets-services.js';
 import { once, type Services } from './services.js';
 import { chunkQueue } from './sqs-services.js';
 
@@ -202,6 +203,13 @@ export const handler = makeWorkerHandler(
   once((): WorkerServices => {
     const config = readConfig();
     const { store } = objectServices(config);
-    return { config, store, queue: chunkQueue(config), jobs: jobStore(config), ...dispatcherInvoker(config) };
+    return {
+      config,
+      store,
+      queue: chunkQueue(config),
+      jobs: jobStore(config),
+      ...dispatcherInvoker(config),
+      readSecret: secretReader(),
+    };
   }),
 );

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FanoutRetryStrategy } from './retry.js';
 
@@ -129,6 +130,14 @@ export function createLambdaClient(config: AwsClientConfig = {}): LambdaClient {
 export function createEventBridgeClient(config: AwsClientConfig = {}): EventBridgeClient {
   return withRetry(
     (retryStrategy) => new EventBridgeClient({ ...clientSettings('events', config), retryStrategy }),
+  );
+}
+
+/** A Secrets Manager client: only the worker builds one (request headers' `secret:` values). */
+export function createSecretsManagerClient(config: AwsClientConfig = {}): SecretsManagerClient {
+  return withRetry(
+    (retryStrategy) =>
+      new SecretsManagerClient({ ...clientSettings('secretsmanager', config), retryStrategy }),
   );
 }
 
