@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DEPLOYMENT_DEFAULTS } from '../contract.js';
 import { FanoutError } from '../errors.js';
+import { headersProblem } from '../headers/header-rules.js';
 import { referenceProblem } from '../headers/header-values.js';
 import { INPUT_FORMATS, type InputFormat } from '../input/parse-input.js';
 import type { JobOptions } from '../job-options.js';
@@ -92,7 +93,7 @@ export function parseSubmission(body: string | null, policy: SubmitPolicy, now =
 
   if (given.urls !== undefined) {
     if (given.format !== undefined) throw bad('format: only with "source" (inline urls need none)');
-    const inline = inlineList(given.urls);
+    const inline = inlineList(given.urls, options, policy);
     const inputDigest = createHash('sha256').update(inline).digest('hex');
     const request: JobRequest = {
       jobId,
@@ -140,8 +141,12 @@ function checkOptions(value: unknown, policy: SubmitPolicy): JobOptions {
   return options;
 }
 
-/** An inline `urls` list as JSONL text (one {url, id?, meta?} per line). */
-function inlineList(urls: unknown): string {
+/**
+ * An inline `urls` list as JSONL text (one {url, id?, meta?, headers?} per line). A URL's
+ * headers are checked here, as the job's are: the list is stored, so a sensitive value given
+ * by value, or a reference the workers cannot read, is refused before anything is written.
+ */
+function inlineList(urls: unknown, options: JobOptions, policy: SubmitPolicy): string {
   if (!Array.isArray(urls) || urls.length === 0) throw bad('urls: must be a non-empty list');
   if (urls.length > API_LIMITS.maxInlineUrls) {
     throw bad(
@@ -161,9 +166,15 @@ function inlineList(urls: unknown): string {
         (typeof item.meta === 'object' && item.meta !== null && !Array.isArray(item.meta)));
     if (!ok)
       throw bad(
-        `urls[${index}]: must be a URL string or {"url": string, "id"?: string|number, "meta"?: object}`,
+        `urls[${index}]: must be a URL string or {"url": string, "id"?: string|number, "meta"?: object, "headers"?: object}`,
       );
-    return JSON.stringify({ url: item.url, id: item.id, meta: item.meta });
+    if (item.headers === undefined) return JSON.stringify({ url: item.url, id: item.id, meta: item.meta });
+    const secretPrefix = policy.headerSecretsPrefix ?? DEPLOYMENT_DEFAULTS.headerSecretsPrefix;
+    const problem =
+      headersProblem(item.headers, options.sensitiveHeaders) ??
+      referenceProblem(item.headers as Record<string, string>, 'deployed', { secretPrefix });
+    if (problem) throw bad(`urls[${index}].headers: ${problem}`);
+    return JSON.stringify({ url: item.url, id: item.id, meta: item.meta, headers: item.headers });
   });
   return `${lines.join('\n')}\n`;
 }

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseSubmission, RequestError, type SubmitPolicy } from '../../../lambda/core/job/submit.js';
 import { OPTION_LIMITS, resolveOptions } from '../../../lambda/core/options.js';
@@ -56,5 +57,42 @@ describe('POST /jobs options.headers', () => {
     expect(err.status).toBe(400);
     expect(err.message).toContain(message);
     expect(err.message).not.toContain('abc');
+  });
+});
+
+describe('POST /jobs inline urls with headers', () => {
+  const inline = (urls: unknown[], options: object = {}) =>
+    parseSubmission(JSON.stringify({ urls, options }), policy);
+
+  it("keeps a URL's headers in the stored list, references only", () => {
+    const headers = { 'X-Tenant': 'north', Authorization: 'secret:fanout/north' };
+    const { inline: list } = inline([{ url: 'https://example.com/a', headers }, 'https://example.com/b']);
+    const lines = gunzipSync(list ?? Buffer.alloc(0))
+      .toString('utf8')
+      .trim()
+      .split('\n');
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { url: 'https://example.com/a', headers },
+      { url: 'https://example.com/b' },
+    ]);
+  });
+
+  it.each([
+    [{ Cookie: 'sid=abc' }, {}, 'urls[0].headers: header Cookie is sensitive'],
+    [{ 'X-Key': 'abc' }, { sensitiveHeaders: ['X-Key'] }, 'urls[0].headers: header X-Key is sensitive'],
+    [{ Authorization: 'env:TOKEN' }, {}, 'use secret:NAME'],
+    [{ Authorization: 'secret:prod/x' }, {}, 'only secrets named fanout/*'],
+    [{ Host: 'x' }, {}, 'urls[0].headers: header Host may not be set'],
+  ])('refuses %j with 400 before anything is stored', (headers, options, message) => {
+    let error: unknown;
+    try {
+      inline([{ url: 'https://example.com/a', headers }], options);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(RequestError);
+    expect((error as RequestError).status).toBe(400);
+    expect((error as RequestError).message).toContain(message);
+    expect((error as RequestError).message).not.toContain('abc');
   });
 });
