@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createSecretsManagerClient } from '../adapters/aws/clients.js';
 import type { GetSecret } from '../adapters/aws/secret-values.js';
+import { createSecretsManagerClient } from '../adapters/aws/secrets-client.js';
 
 /**
  * Reads a secret's SecretString for request headers' `secret:` values. The client is built on

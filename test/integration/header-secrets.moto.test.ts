@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretsManagerClient } from '../../lambda/adapters/aws/clients.js';
+import { createSecretsManagerClient } from '../../lambda/adapters/aws/secrets-client.js';
 import { FsObjectStore } from '../../lambda/adapters/fs-object-store.js';
 import { resolveOptions } from '../../lambda/core/options.js';
 import { synthesizeDefaultStack } from '../../lambda/local/emulator/default-stack.js';

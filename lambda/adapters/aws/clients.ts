@@ -2,7 +2,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FanoutRetryStrategy } from './retry.js';
 
@@ -18,7 +17,8 @@ export const ENDPOINT_MAX_ATTEMPTS = 20;
 
 /**
  * The services fanout calls: each a client of AwsClients, and Secrets Manager, which only the
- * worker calls (request headers' `secret:` values) with a client of its own.
+ * worker calls (request headers' `secret:` values) with a client of its own (secrets-client.ts,
+ * apart so that nothing else that imports this file loads its package).
  */
 export type AwsService = keyof AwsClients | 'secretsmanager';
 
@@ -79,7 +79,7 @@ export interface AwsClients {
 }
 
 /** The settings every client shares: region, endpoint, credentials and attempts for `service`. */
-function clientSettings(service: AwsService, config: AwsClientConfig) {
+export function clientSettings(service: AwsService, config: AwsClientConfig) {
   const region = config.region ?? (process.env.AWS_REGION || 'us-east-1');
   const endpoint = serviceEndpoint(service, config);
   const maxAttempts = config.maxAttempts ?? (endpoint ? ENDPOINT_MAX_ATTEMPTS : undefined);
@@ -133,14 +133,6 @@ export function createEventBridgeClient(config: AwsClientConfig = {}): EventBrid
   );
 }
 
-/** A Secrets Manager client: only the worker builds one (request headers' `secret:` values). */
-export function createSecretsManagerClient(config: AwsClientConfig = {}): SecretsManagerClient {
-  return withRetry(
-    (retryStrategy) =>
-      new SecretsManagerClient({ ...clientSettings('secretsmanager', config), retryStrategy }),
-  );
-}
-
 /**
  * All five clients, each built on first read (by the create* builder of its service), so a
  * caller pays only for the clients it reads. For the CLI, the local deployment and tests; a
@@ -176,7 +168,7 @@ function lazyMembers<T extends object>(builders: { [K in keyof T]: () => T[K] })
  * A client with its own FanoutRetryStrategy, whose attempts are the client's resolved
  * maxAttempts (the option, else AWS_MAX_ATTEMPTS, else the SDK's default for the service).
  */
-function withRetry<C extends { config: { maxAttempts: () => Promise<number> } }>(
+export function withRetry<C extends { config: { maxAttempts: () => Promise<number> } }>(
   build: (retryStrategy: FanoutRetryStrategy) => C,
 ): C {
   const client: C = build(new FanoutRetryStrategy(() => client.config.maxAttempts()));
