@@ -144,4 +144,18 @@ describe('fanout run --header', () => {
     expect(run.stderr).not.toContain(TOKEN);
     expect(run.stderr).not.toContain('hidden');
   });
+
+  it.each([[['run', '-', '--endpoint', 'http://127.0.0.1:9', '--out', 'unused']], [['submit', '-']]])(
+    'refuses env: for a deployed job (%j): its workers read secret: instead',
+    async (args) => {
+      const run = await runCli([...args, '--header', 'Authorization: env:FANOUT_TEST_TOKEN'], {
+        stdin: `${server.url('/ok')}\n`,
+        env: { FANOUT_TEST_TOKEN: TOKEN, FANOUT_API_URL: 'http://127.0.0.1:9', FANOUT_BUCKET: 'b' },
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--header: header Authorization: env:FANOUT_TEST_TOKEN');
+      expect(run.stderr).toContain('use secret:NAME');
+      expect(run.stderr).not.toContain(TOKEN);
+    },
+  );
 });
