@@ -54,6 +54,11 @@ export function acknowledgeAcceptedFindings(fetcher: FanoutFetcher, options: Acc
     );
   }
   ack(
+    fetcher.worker.role,
+    wildcard(fetcher.headerSecretsArn),
+    'Request headers name their secrets at run time (secret:NAME); the worker may read (only GetSecretValue) the secrets under the deployer-chosen headerSecretsPrefix, and no others.',
+  );
+  ack(
     fetcher.deadLetterQueue,
     'AwsSolutions-SQS3',
     'This is the chunk queue’s dead-letter queue; its own handler fails the job, and a DLQ of a DLQ would only move the problem.',

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -113,6 +113,12 @@ export interface FanoutFetcherProps extends JobOptionProps {
   readonly alarmActions?: cloudwatch.IAlarmAction[];
   /** Whether to create the CloudWatch dashboard. @default true */
   readonly dashboard?: boolean;
+  /**
+   * Request headers may read AWS Secrets Manager secrets (`--header 'Authorization: secret:NAME'`)
+   * whose names start with this prefix: the worker may read (secretsmanager:GetSecretValue) those
+   * and no others, and the API refuses a job naming another. @default 'fanout/'
+   */
+  readonly headerSecretsPrefix?: string;
 }
 
 /**
@@ -151,11 +157,19 @@ export class FanoutFetcher extends Construct {
   readonly dashboard?: FanoutDashboard;
   /** The props with their defaults applied. */
   readonly settings: FetcherSettings;
+  /** The secrets request headers may read (`secret:NAME`): those named with headerSecretsPrefix. */
+  readonly headerSecretsArn: string;
 
   constructor(scope: Construct, id: string, props: FanoutFetcherProps = {}) {
     super(scope, id);
     const settings = resolveFetcherSettings(props);
     this.settings = settings;
+    this.headerSecretsArn = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${settings.headerSecretsPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     this.bucket = createJobBucket(this, settings, props.serverAccessLogsBucket);
     this.table = createJobTable(this, settings.removalPolicy);
@@ -220,6 +234,7 @@ export class FanoutFetcher extends Construct {
         queueUrl: this.chunkQueue.queueUrl,
         deadlineMarginMs: settings.workerDeadlineMargin.toMilliseconds(),
         dispatcherFunction: this.dispatcher.functionName,
+        headerSecretsPrefix: settings.headerSecretsPrefix,
       },
       ...logging,
     });
@@ -245,6 +260,7 @@ export class FanoutFetcher extends Construct {
           jobDefaults,
           jobMaxima: JSON.stringify(settings.jobMaxima),
           resultUrlSeconds: settings.resultUrlTtl.toSeconds(),
+          headerSecretsPrefix: settings.headerSecretsPrefix,
         },
         ...logging,
       });
@@ -299,6 +315,8 @@ export class FanoutFetcher extends Construct {
     allow(this.dispatcher, ['s3:DeleteObject'], [this.bucket.arnForObjects('jobs/*/finalize/*')]);
     // The worker that counts a job's last chunk starts the fan-in (an asynchronous invocation).
     allow(this.worker, ['lambda:InvokeFunction'], [this.dispatcher.functionArn]);
+    // Request headers' secret: values, only under the deployment's prefix.
+    allow(this.worker, ['secretsmanager:GetSecretValue'], [this.headerSecretsArn]);
     // A dead chunk only fails its job.
     allow(
       this.deadLetterHandler,

@@ -5,6 +5,7 @@ import {
   RUNTIME_DEFAULTS,
   visibilityTimeoutSeconds,
 } from '../lambda/core/contract.js';
+import { referenceProblem } from '../lambda/core/headers/header-values.js';
 import { JOB_OPTIONS, type JobOptionRow, type TunableJobOptions } from '../lambda/core/job-options.js';
 import {
   checkJobOptions,
@@ -57,6 +58,7 @@ export interface FetcherSettings {
   logRetention: RetentionDays;
   metricsNamespace: string;
   dashboard: boolean;
+  headerSecretsPrefix: string;
 }
 
 /**
@@ -195,6 +197,16 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
     problems.push(`metricsNamespace must be 1 to 255 of A-Z a-z 0-9 . _ - / # : and not start with AWS/`);
   }
 
+  // Request headers' secrets: a prefix of secret names; a default header must name one under it.
+  const headerSecretsPrefix = props.headerSecretsPrefix ?? DEPLOYMENT.headerSecretsPrefix;
+  if (!/^[A-Za-z0-9/_+=.@-]{1,256}$/.test(headerSecretsPrefix)) {
+    problems.push(
+      `headerSecretsPrefix must be 1 to 256 of A-Z a-z 0-9 / _ + = . @ -, got ${JSON.stringify(headerSecretsPrefix)}`,
+    );
+  }
+  const headerProblem = referenceProblem(options.headers, 'deployed', { secretPrefix: headerSecretsPrefix });
+  if (headerProblem) problems.push(`jobDefaults.headers: ${headerProblem}`);
+
   if (problems.length > 0) {
     throw new Error(`FanoutFetcher: ${problems.length} invalid props\n  - ${problems.join('\n  - ')}`);
   }
@@ -220,5 +232,6 @@ export function resolveFetcherSettings(props: FanoutFetcherProps = {}): FetcherS
     logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
     metricsNamespace,
     dashboard: props.dashboard ?? true,
+    headerSecretsPrefix,
   };
 }

@@ -3,6 +3,8 @@
  * one flag per row that has one, its help, its parser, and the flag a problem is named by.
  */
 import { type Command, Option } from 'commander';
+import { InvalidOptionError } from '../core/errors.js';
+import { referenceProblem } from '../core/headers/header-values.js';
 import { INPUT_FORMATS } from '../core/input/parse-input.js';
 import type { JobOptions } from '../core/job-options.js';
 import { checkJobOptions, OPTION_ROWS, optionError } from '../core/options.js';
@@ -87,6 +89,9 @@ export function givenJobOptions(command: Command): GivenOptions {
   const { problems } = checkJobOptions(given);
   const own = problems.filter((p) => p.against === undefined || p.against in given);
   if (own.length > 0) throw optionError(own, flagOf);
+  // The deployment's workers do not share this shell's environment; the API checks the secrets' prefix.
+  const headerProblem = referenceProblem((given.headers ?? {}) as Record<string, string>, 'deployed');
+  if (headerProblem) throw new InvalidOptionError(flagOf('headers'), headerProblem);
   const format = command.getOptionValueSource('format') === 'cli' ? ['--format'] : [];
   return { options: given as Partial<JobOptions>, flags: [...flags, ...format] };
 }

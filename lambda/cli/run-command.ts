@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { FsObjectStore } from '../adapters/fs-object-store.js';
 import { FanoutError, InvalidOptionError } from '../core/errors.js';
+import { referenceProblem } from '../core/headers/header-values.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { isValidJobId, jobKeys, newJobId } from '../core/job/keys.js';
 import { count } from '../core/option-kinds.js';
@@ -79,6 +80,8 @@ export function runCommand(): Command {
 
 async function runAction(input: string, flags: RunFlags): Promise<number> {
   const options = optionsFromFlags(flags);
+  const headerProblem = referenceProblem(options.headers, flags.endpoint ? 'deployed' : 'local');
+  if (headerProblem) throw new InvalidOptionError('--header', headerProblem);
   if (flags.workers !== undefined && !flags.endpoint) {
     throw new InvalidOptionError(
       '--workers',

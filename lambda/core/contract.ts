@@ -34,6 +34,8 @@ export const HANDLER_ENV = {
   metricsNamespace: 'FANOUT_METRICS_NAMESPACE',
   /** The least log level written (info, warn, error), or off. */
   logLevel: 'FANOUT_LOG_LEVEL',
+  /** The names of the Secrets Manager secrets request headers may read (`secret:NAME`) start with this. */
+  headerSecretsPrefix: 'FANOUT_HEADER_SECRETS_PREFIX',
 } as const;
 
 /** What a handler environment variable holds (a key of {@link HANDLER_ENV}). */
@@ -79,7 +81,15 @@ export const HANDLER_ENVIRONMENTS = {
   worker: {
     // The worker that counts a job's last chunk starts the fan-in in the dispatcher function.
     required: ['bucket', 'table', 'queueUrl', 'dispatcherFunction'],
-    set: ['bucket', 'table', 'metricsNamespace', 'queueUrl', 'deadlineMarginMs', 'dispatcherFunction'],
+    set: [
+      'bucket',
+      'table',
+      'metricsNamespace',
+      'queueUrl',
+      'deadlineMarginMs',
+      'dispatcherFunction',
+      'headerSecretsPrefix',
+    ],
   },
   'dead-letters': {
     required: ['bucket', 'table'],
@@ -95,6 +105,7 @@ export const HANDLER_ENVIRONMENTS = {
       'jobDefaults',
       'jobMaxima',
       'resultUrlSeconds',
+      'headerSecretsPrefix',
     ],
   },
 } as const satisfies Record<
@@ -251,6 +262,8 @@ export const DEPLOYMENT_DEFAULTS = {
   /** The API: API Gateway's integration timeout is 29 s. */
   apiTimeoutSeconds: 29,
   apiMemoryMiB: 512,
+  /** The secrets request headers may read (`secret:NAME`) are named with this prefix. */
+  headerSecretsPrefix: 'fanout/',
 } as const;
 
 /** The chunk queue's visibility timeout (s) for a worker timeout (s): six times as long. */

@@ -9,7 +9,20 @@
  * A row's key is the option's name everywhere but the CLI: the API's `options.<name>`, the
  * construct's prop or `jobDefaults.<name>`, a key of the job-defaults and job-maxima variables.
  */
-import { cidrs, count, duration, line, type OptionKind, oneOf, rate, size, toggle } from './option-kinds.js';
+import { headersProblem } from './headers/header-rules.js';
+import {
+  cidrs,
+  count,
+  duration,
+  headerNames,
+  headerSet,
+  line,
+  type OptionKind,
+  oneOf,
+  rate,
+  size,
+  toggle,
+} from './option-kinds.js';
 
 /** How a response body is kept in the result record. */
 export const BODY_MODES = ['none', 'hash', 'inline', 'store', 'warc'] as const;
@@ -52,6 +65,8 @@ export interface JobOptionRow<T, D extends Deployed = Deployed> {
    * --concurrency without --per-host means "this many at most", not an error.
    */
   readonly atMost?: string;
+  /** What is wrong with a valid value given the other options' (valid or not) values, or undefined. */
+  readonly against?: (value: T, options: Readonly<Record<string, unknown>>) => string | undefined;
 }
 
 const row = <T, D extends Deployed>(r: JobOptionRow<T, D>) => r;
@@ -214,6 +229,31 @@ export const JOB_OPTIONS = {
     flag: '--user-agent <ua>',
     doc: 'User-Agent header',
     deployed: 'prop',
+  }),
+  /**
+   * Request headers sent with every URL and its same-origin redirects (header-rules.ts says
+   * which are refused). A value `env:NAME` or `secret:NAME` is read when the request is made
+   * (header-values.ts); a sensitive header must be given that way, never by value.
+   */
+  headers: row({
+    kind: headerSet(),
+    default: {},
+    flag: '--header <header>',
+    doc: "request header 'Name: value'; value env:NAME or secret:NAME reads it at fetch time (repeatable)",
+    deployed: 'jobDefaults',
+    against: (headers, options) =>
+      Array.isArray(options.sensitiveHeaders) ? headersProblem(headers, options.sensitiveHeaders) : undefined,
+  }),
+  /**
+   * More header names to treat as sensitive, besides Authorization, Cookie and
+   * Proxy-Authorization: given by reference only, dropped on a cross-origin redirect.
+   */
+  sensitiveHeaders: row({
+    kind: headerNames(),
+    default: [],
+    flag: '--sensitive-header <name>',
+    doc: 'treat this header as sensitive, like Authorization (repeatable)',
+    deployed: 'jobDefaults',
   }),
   /** URLs per chunk: one SQS message, one worker record, one part file. */
   chunkSize: row({

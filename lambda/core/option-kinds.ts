@@ -6,6 +6,7 @@
  */
 import { AddressPolicy } from './address/address-policy.js';
 import { InvalidOptionError } from './errors.js';
+import { headersProblem, nameProblem, splitHeaderLine, valueProblem } from './headers/header-rules.js';
 
 /** An inclusive range of a numeric option. */
 export interface Range {
@@ -207,6 +208,44 @@ export function cidrs(): OptionKind<string[]> {
       } catch (err) {
         return err instanceof InvalidOptionError ? err.detail : (err as Error).message;
       }
+    },
+    show: (value) => (value.length > 0 ? value.join(', ') : undefined),
+  };
+}
+
+/**
+ * Request headers, name → value (a value may be a reference: env:NAME, secret:NAME); the flag
+ * repeats, `Name: value` each. The check refuses what undici would, the headers fanout sets
+ * itself, and a literal value for an always-sensitive header (header-rules.ts).
+ */
+export function headerSet(): OptionKind<Record<string, string>> {
+  return {
+    parse(text, name, previous = {}) {
+      const pair = splitHeaderLine(text);
+      if (!pair) throw new InvalidOptionError(name, `expected "Name: value", got ${JSON.stringify(text)}`);
+      const [header, value] = pair;
+      const problem = nameProblem(header) ?? valueProblem(header, value);
+      if (problem) throw new InvalidOptionError(name, problem);
+      if (Object.keys(previous).some((h) => h.toLowerCase() === header.toLowerCase())) {
+        throw new InvalidOptionError(name, `header ${header} is given twice`);
+      }
+      return { ...previous, [header]: value };
+    },
+    check: (value) => headersProblem(value),
+    show: (value) => (Object.keys(value).length > 0 ? Object.keys(value).join(', ') : undefined),
+  };
+}
+
+/** Header names, like the ones a job marks sensitive; the flag repeats. */
+export function headerNames(): OptionKind<string[]> {
+  return {
+    parse: (text, _name, previous = []) => [...previous, text.trim()],
+    check(value) {
+      if (!Array.isArray(value) || value.some((n) => typeof n !== 'string')) {
+        return 'must be a list of header names';
+      }
+      const bad = (value as string[]).find((n) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n));
+      return bad === undefined ? undefined : `${JSON.stringify(bad)} is not a valid header name`;
     },
     show: (value) => (value.length > 0 ? value.join(', ') : undefined),
   };

@@ -76,6 +76,11 @@ export function checkJobOptions(
       problems.push({ option, message });
       continue;
     }
+    const related = row.against?.(value, values);
+    if (related !== undefined) {
+      problems.push({ option, message: related });
+      continue;
+    }
     const against = row.atMost;
     const other = against === undefined ? undefined : values[against];
     const otherValid =

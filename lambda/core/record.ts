@@ -10,6 +10,8 @@ export interface InputItem {
   id?: string;
   /** Caller-given metadata (CSV's other columns, JSONL's `meta`). */
   meta?: Record<string, unknown>;
+  /** Request headers for this URL (JSONL's `headers`), over the job's; sensitive ones by reference only. */
+  headers?: Record<string, string>;
 }
 
 /** The outcome of one input URL: exactly one per accepted line. */

@@ -44,6 +44,7 @@ async function submit(services: ApiServices, body: string | null): Promise<APIGa
     defaults: config.jobDefaults,
     limits: config.jobLimits,
     allowPrivate: config.allowPrivate,
+    headerSecretsPrefix: config.headerSecretsPrefix,
   });
   const { jobId } = submission.request;
   const startDispatch = (id: string) => services.startDispatch({ jobId: id });

@@ -48,6 +48,8 @@ export interface HandlerConfig {
   eventBus: string;
   /** CloudWatch namespace of the handlers' metrics. */
   metricsNamespace: string;
+  /** Request headers may read only the Secrets Manager secrets named with this prefix. */
+  headerSecretsPrefix: string;
 }
 
 /**
@@ -101,6 +103,7 @@ export function readConfig(
     allowPrivate: maxima.allowPrivate === true,
     eventBus: env[ENV.eventBus] ?? '',
     metricsNamespace: env[ENV.metricsNamespace] || RUNTIME_DEFAULTS.metricsNamespace,
+    headerSecretsPrefix: env[ENV.headerSecretsPrefix] || DEPLOYMENT_DEFAULTS.headerSecretsPrefix,
   };
   if (problems.length > 0) throw new Error(`fanout configuration: ${problems.join('; ')}`);
   return config;

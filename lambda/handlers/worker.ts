@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isTransientAwsError } from '../adapters/aws/retry.js';
+import { type GetSecret, InvocationSecrets } from '../adapters/aws/secret-values.js';
 import { parseChunkMessage } from '../adapters/aws/sqs-chunk-queue.js';
 import { RUNTIME_DEFAULTS } from '../core/contract.js';
 import { FetchEngine } from '../core/fetch/engine.js';
@@ -14,11 +15,17 @@ import { dispatcherInvoker } from './lambda-services.js';
 import { errorMessage, log } from './log.js';
 import { emitMetrics } from './metrics.js';
 import { objectServices } from './s3-services.js';
+import { secretReader } from './secrets-services.js';
 import { once, type Services } from './services.js';
 import { chunkQueue } from './sqs-services.js';
 
-/** What the worker uses: the job's objects, the chunk queue, the job table and the fan-in's start. */
-export type WorkerServices = Pick<Services, 'config' | 'store' | 'queue' | 'jobs' | 'startFinalize'>;
+/**
+ * What the worker uses: the job's objects, the chunk queue, the job table, the fan-in's start,
+ * and the reader of request headers' `secret:` values (none: a `secret:` header fails its URL).
+ */
+export type WorkerServices = Pick<Services, 'config' | 'store' | 'queue' | 'jobs' | 'startFinalize'> & {
+  readSecret?: GetSecret;
+};
 
 /** Jobs whose engines one worker instance keeps; a warm instance serves one job after another. */
 const KEPT_JOB_ENGINES = 4;
@@ -32,6 +39,8 @@ const KEPT_JOB_ENGINES = 4;
  */
 class JobEngines {
   private readonly engines = new Map<string, { engine: FetchEngine; users: number }>();
+  /** The secrets of the invocation running now: read once per invocation, never kept longer. */
+  secrets = new InvocationSecrets(undefined, '');
 
   /** Runs `use` with the job's engine, made on first use. */
   async with<T>(
@@ -50,6 +59,7 @@ class JobEngines {
       const engine = new FetchEngine({
         options,
         robotsStore,
+        readReference: (kind, name) => this.secrets.read(kind, name),
         ...(options.body === 'store' && { storeBody }),
       });
       entry = { engine, users: 0 };
@@ -153,6 +163,7 @@ export function makeWorkerHandler(services: () => WorkerServices) {
     context: Pick<Context, 'getRemainingTimeInMillis'>,
   ): Promise<SQSBatchResponse> => {
     const s = services();
+    engines.secrets = new InvocationSecrets(s.readSecret, s.config.headerSecretsPrefix);
     const stopAt = Date.now() + context.getRemainingTimeInMillis() - s.config.deadlineMarginMs;
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     // A FIFO queue keeps a group's chunks in order: once one fails, the rest of the batch
@@ -192,6 +203,13 @@ export const handler = makeWorkerHandler(
   once((): WorkerServices => {
     const config = readConfig();
     const { store } = objectServices(config);
-    return { config, store, queue: chunkQueue(config), jobs: jobStore(config), ...dispatcherInvoker(config) };
+    return {
+      config,
+      store,
+      queue: chunkQueue(config),
+      jobs: jobStore(config),
+      ...dispatcherInvoker(config),
+      readSecret: secretReader(),
+    };
   }),
 );

@@ -69,11 +69,16 @@ export async function runOnEndpoint(job: EndpointJob): Promise<EndpointResult> {
   const description = describeTemplate(job.template ?? (await synthesizeDefaultStack()));
   // S3, SQS and DynamoDB may each have an endpoint of their own (AWS_ENDPOINT_URL_S3, …): so S3
   // and SQS can be one emulator's and DynamoDB another's.
-  const backend = (service: 's3' | 'sqs' | 'dynamodb') =>
+  const backend = (service: 's3' | 'sqs' | 'dynamodb' | 'secretsmanager') =>
     process.env[SERVICE_ENDPOINT_ENV[service]] || job.endpoint;
   const stack = await EmulatedStack.start({
     description,
-    backends: { s3: backend('s3'), sqs: backend('sqs'), dynamodb: backend('dynamodb') },
+    backends: {
+      s3: backend('s3'),
+      sqs: backend('sqs'),
+      dynamodb: backend('dynamodb'),
+      secretsmanager: backend('secretsmanager'),
+    },
     ...(job.region && { region: job.region }),
     maxPollers: job.workers ?? defaultWorkers(job.options),
     // The functions' warnings and errors go to stderr, the rest nowhere (CloudWatch Logs, deployed).

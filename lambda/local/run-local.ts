@@ -3,6 +3,7 @@ import { MemoryJobStore } from '../adapters/memory-job-store.js';
 import type { Resolver } from '../core/address/guarded-lookup.js';
 import { FetchEngine } from '../core/fetch/engine.js';
 import { objectRobotsStore } from '../core/fetch/robots-gate.js';
+import { localReferences } from '../core/headers/header-values.js';
 import type { InputFormat } from '../core/input/parse-input.js';
 import { dispatchJob } from '../core/job/dispatch.js';
 import { type FinalizeTiming, finalizeJob } from '../core/job/finalize.js';
@@ -103,6 +104,7 @@ export async function runLocalJob(job: LocalJob): Promise<LocalResult> {
     storeBody,
     onRecord: countRecord,
     robotsStore: objectRobotsStore(store, job.jobId),
+    readReference: localReferences(),
     ...(job.resolver && { resolver: job.resolver }),
   });
   let finalized: Promise<JobSummary> | null = null;

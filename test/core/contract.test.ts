@@ -66,6 +66,7 @@ describe('the deployment contract', () => {
         queueUrl: 'q',
         deadlineMarginMs: 15_000,
         dispatcherFunction: 'fanout-dispatcher',
+        headerSecretsPrefix: 'fanout/',
       }),
     ).toEqual({
       FANOUT_BUCKET: 'b',
@@ -74,6 +75,7 @@ describe('the deployment contract', () => {
       FANOUT_QUEUE_URL: 'q',
       FANOUT_DEADLINE_MARGIN_MS: '15000',
       FANOUT_DISPATCHER_FUNCTION: 'fanout-dispatcher',
+      FANOUT_HEADER_SECRETS_PREFIX: 'fanout/',
     });
   });
 

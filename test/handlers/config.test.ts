@@ -76,6 +76,7 @@ describe('readConfig: values and defaults', () => {
       allowPrivate: false,
       eventBus: '',
       metricsNamespace: 'Fanout',
+      headerSecretsPrefix: 'fanout/',
     });
   });
 
@@ -99,6 +100,7 @@ describe('readConfig: values and defaults', () => {
       FANOUT_RESULT_URL_SECONDS: '60',
       FANOUT_EVENT_BUS: 'bus',
       FANOUT_METRICS_NAMESPACE: 'Mine',
+      FANOUT_HEADER_SECRETS_PREFIX: 'team/',
     });
     expect(config).toMatchObject({
       deadlineMarginMs: 2000,
@@ -107,6 +109,7 @@ describe('readConfig: values and defaults', () => {
       resultUrlSeconds: 60,
       eventBus: 'bus',
       metricsNamespace: 'Mine',
+      headerSecretsPrefix: 'team/',
     });
   });
 

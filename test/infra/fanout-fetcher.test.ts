@@ -98,13 +98,20 @@ describe('the Lambdas', () => {
       [...base, 'FANOUT_EVENT_BUS', 'FANOUT_HOST_GROUPS', 'FANOUT_JOB_DEFAULTS', 'FANOUT_QUEUE_URL'].sort(),
     );
     expect(keys(worker)).toEqual(
-      [...base, 'FANOUT_DEADLINE_MARGIN_MS', 'FANOUT_DISPATCHER_FUNCTION', 'FANOUT_QUEUE_URL'].sort(),
+      [
+        ...base,
+        'FANOUT_DEADLINE_MARGIN_MS',
+        'FANOUT_DISPATCHER_FUNCTION',
+        'FANOUT_HEADER_SECRETS_PREFIX',
+        'FANOUT_QUEUE_URL',
+      ].sort(),
     );
     expect(keys(fetcher.deadLetterHandler)).toEqual(base);
     expect(keys(api)).toEqual(
       [
         ...base,
         'FANOUT_DISPATCHER_FUNCTION',
+        'FANOUT_HEADER_SECRETS_PREFIX',
         'FANOUT_JOB_DEFAULTS',
         'FANOUT_JOB_MAXIMA',
         'FANOUT_RESULT_URL_SECONDS',
@@ -117,6 +124,8 @@ describe('the Lambdas', () => {
     // The worker that counts a job's last chunk starts the fan-in in the dispatcher function.
     expect(envOf(template, worker).FANOUT_DISPATCHER_FUNCTION).toEqual({ Ref: logicalId(dispatcher) });
     expect(envOf(template, api).FANOUT_RESULT_URL_SECONDS).toBe('3600');
+    expect(envOf(template, worker).FANOUT_HEADER_SECRETS_PREFIX).toBe('fanout/');
+    expect(envOf(template, api).FANOUT_HEADER_SECRETS_PREFIX).toBe('fanout/');
   });
 
   it('hand the job defaults from the option table, and maxima that fit one worker invocation', () => {
@@ -482,6 +491,8 @@ describe('grants', () => {
           'ReceiveMessage',
         ].map((a) => `sqs:${a} ${queue(fetcher.chunkQueue)}`),
         `lambda:InvokeFunction <${logicalId(dispatcher)}.Arn>`,
+        // Request headers' secret: values, under the headerSecretsPrefix only.
+        'secretsmanager:GetSecretValue arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:fanout/*',
       ].sort(),
     );
   });

@@ -226,3 +226,28 @@ describe('resolveFetcherSettings', () => {
     ]);
   });
 });
+
+describe('headerSecretsPrefix', () => {
+  it('defaults to fanout/ and takes a prefix of secret names', () => {
+    expect(resolveFetcherSettings().headerSecretsPrefix).toBe('fanout/');
+    expect(resolveFetcherSettings({ headerSecretsPrefix: 'crawl/api-' }).headerSecretsPrefix).toBe(
+      'crawl/api-',
+    );
+    expect(problemsOf({ headerSecretsPrefix: 'a b*' })).toEqual([
+      'headerSecretsPrefix must be 1 to 256 of A-Z a-z 0-9 / _ + = . @ -, got "a b*"',
+    ]);
+  });
+
+  it('refuses default headers the workers cannot read', () => {
+    expect(problemsOf({ jobDefaults: { headers: { Authorization: 'secret:fanout/token' } } })).toEqual([]);
+    expect(problemsOf({ jobDefaults: { headers: { Authorization: 'env:TOKEN' } } })[0]).toContain(
+      'jobDefaults.headers: header Authorization: env:TOKEN is read by a run on this machine only',
+    );
+    expect(problemsOf({ jobDefaults: { headers: { Authorization: 'secret:other/token' } } })[0]).toContain(
+      'only secrets named fanout/*',
+    );
+    expect(problemsOf({ jobDefaults: { headers: { Authorization: 'Bearer abc' } } })[0]).toContain(
+      'Authorization is sensitive',
+    );
+  });
+});

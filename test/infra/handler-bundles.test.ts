@@ -29,7 +29,7 @@ describe("each function's bundle", () => {
   it.each([
     ['DeadLetters', ['dynamodb']],
     ['Api', ['dynamodb', 'lambda', 's3']],
-    ['Worker', ['dynamodb', 'lambda', 's3', 'sqs']],
+    ['Worker', ['dynamodb', 'lambda', 's3', 'secrets-manager', 'sqs']],
     ['Dispatcher', ['dynamodb', 'eventbridge', 'lambda', 's3', 'sqs']],
   ])('%s holds the SDK clients of the services it calls, and no other', (name, clients) => {
     const fn = functions.find((f) => f.name === name);

@@ -15,8 +15,12 @@ import { FanoutRetryStrategy } from './retry.js';
  */
 export const ENDPOINT_MAX_ATTEMPTS = 20;
 
-/** The services fanout calls, each a client of AwsClients. */
-export type AwsService = keyof AwsClients;
+/**
+ * The services fanout calls: each a client of AwsClients, and Secrets Manager, which only the
+ * worker calls (request headers' `secret:` values) with a client of its own (secrets-client.ts,
+ * apart so that nothing else that imports this file loads its package).
+ */
+export type AwsService = keyof AwsClients | 'secretsmanager';
 
 /**
  * The SDK's per-service endpoint variable of each service (AWS_ENDPOINT_URL_<service id>), read
@@ -29,6 +33,7 @@ export const SERVICE_ENDPOINT_ENV: Readonly<Record<AwsService, string>> = {
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
   lambda: 'AWS_ENDPOINT_URL_LAMBDA',
   events: 'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
 };
 
 /**
@@ -74,7 +79,7 @@ export interface AwsClients {
 }
 
 /** The settings every client shares: region, endpoint, credentials and attempts for `service`. */
-function clientSettings(service: AwsService, config: AwsClientConfig) {
+export function clientSettings(service: AwsService, config: AwsClientConfig) {
   const region = config.region ?? (process.env.AWS_REGION || 'us-east-1');
   const endpoint = serviceEndpoint(service, config);
   const maxAttempts = config.maxAttempts ?? (endpoint ? ENDPOINT_MAX_ATTEMPTS : undefined);
@@ -163,7 +168,7 @@ function lazyMembers<T extends object>(builders: { [K in keyof T]: () => T[K] })
  * A client with its own FanoutRetryStrategy, whose attempts are the client's resolved
  * maxAttempts (the option, else AWS_MAX_ATTEMPTS, else the SDK's default for the service).
  */
-function withRetry<C extends { config: { maxAttempts: () => Promise<number> } }>(
+export function withRetry<C extends { config: { maxAttempts: () => Promise<number> } }>(
   build: (retryStrategy: FanoutRetryStrategy) => C,
 ): C {
   const client: C = build(new FanoutRetryStrategy(() => client.config.maxAttempts()));

@@ -1,6 +1,8 @@
 import { AddressPolicy, ipLiteral } from '../address/address-policy.js';
 import type { Resolver } from '../address/guarded-lookup.js';
 import { BlockedAddressError, BodyTooLargeError, type FetchError } from '../errors.js';
+import { noReferences, type ReadReference } from '../headers/header-values.js';
+import { redactHeaders } from '../headers/redact-headers.js';
 import type { JobOptions } from '../job-options.js';
 import { blankRecord, type InputItem, type ResultRecord, type WarcLocation } from '../record.js';
 import type { ChunkWarc } from '../warc/chunk-warc.js';
@@ -12,6 +14,7 @@ import { isoTime } from './iso-time.js';
 import { ConcurrencyLimiter, type Release } from './limiter.js';
 import { OriginClients } from './origin-clients.js';
 import { nextHop, redirectLocation } from './redirect-policy.js';
+import { RequestHeaders, type UrlHeaders } from './request-headers.js';
 import { isRetryableStatus, parseRetryAfter, RetryPolicy } from './retry-policy.js';
 import { productToken } from './robots.js';
 import { RobotsFetcher } from './robots-fetch.js';
@@ -42,6 +45,8 @@ export type EngineOptions = Pick<
   | 'allowPrivate'
   | 'allow'
   | 'robots'
+  | 'headers'
+  | 'sensitiveHeaders'
 >;
 
 export interface EngineSettings {
@@ -56,6 +61,8 @@ export interface EngineSettings {
   onRecord?: (record: ResultRecord) => void;
   /** The job's robots.txt verdicts, shared by its workers; without it the engine keeps its own. */
   robotsStore?: RobotsStore;
+  /** Reads the headers' `env:`/`secret:` references; without it, a header given by reference fails its URL. */
+  readReference?: ReadReference;
 }
 
 /** The chunk's WARC, and where one URL's latest response record is (null until one is written). */
@@ -87,7 +94,7 @@ export class FetchEngine implements ItemFetcher {
   private readonly retry: RetryPolicy;
   private readonly connections: OriginClients;
   private readonly options: EngineOptions;
-  private readonly headers: Record<string, string>;
+  private readonly headers: RequestHeaders;
   private readonly limits: BodyLimits;
   private readonly cancels = new RunsBySignal();
   private readonly tally: AbandonedTally = { abandoned: 0 };
@@ -107,11 +114,12 @@ export class FetchEngine implements ItemFetcher {
       resolver: settings.resolver,
       connectTimeoutMs: this.options.connectTimeoutMs,
     });
-    this.headers = {
-      'user-agent': this.options.userAgent,
-      'accept-encoding': ACCEPT_ENCODING,
-      accept: '*/*',
-    };
+    this.headers = new RequestHeaders(
+      { 'user-agent': this.options.userAgent, 'accept-encoding': ACCEPT_ENCODING, accept: '*/*' },
+      this.options.headers,
+      this.options.sensitiveHeaders,
+      settings.readReference ?? noReferences,
+    );
     this.limits = {
       mode: this.options.body,
       maxBodyBytes: this.options.maxBodyBytes,
@@ -185,7 +193,7 @@ export class FetchEngine implements ItemFetcher {
     else runs?.add(run);
     const archive: ArchiveHops | undefined = warc && { warc, last: null };
     try {
-      await this.fetchInto(record, item.url, run, first, archive);
+      await this.fetchInto(record, item, run, first, archive);
     } catch (err) {
       const failure = run.classify(err, item.url);
       record.error = errorOf(failure);
@@ -214,14 +222,25 @@ export class FetchEngine implements ItemFetcher {
 
   private async fetchInto(
     record: ResultRecord,
-    input: string,
+    item: InputItem,
     run: UrlRun,
     first: FirstAttempt | undefined,
     archive: ArchiveHops | undefined,
   ): Promise<void> {
     const o = this.options;
-    let current = first?.url ?? parseTarget(input, 'INVALID_URL');
+    let current = first?.url ?? parseTarget(item.url, 'INVALID_URL');
     let held = first?.release;
+    let headers: UrlHeaders;
+    try {
+      const forUrl = this.headers.forUrl(item.headers);
+      headers = forUrl instanceof Promise ? await forUrl : forUrl;
+    } catch (err) {
+      held?.();
+      throw err;
+    }
+    const origin = current.origin;
+    // Once a redirect leaves the URL's origin, its sensitive headers stay behind (curl, browsers).
+    let sent = headers.sameOrigin;
     for (;;) {
       // The scheduler asked robots.txt before it took the held slot; other hops ask here.
       // A blocked IP literal is left to the attempt, which records it (asking nothing).
@@ -250,7 +269,7 @@ export class FetchEngine implements ItemFetcher {
         const waitMs = this.limiter.book(current.hostname);
         if (waitMs > 0) await this.paced(waitMs, run, release);
         run.start();
-        exchange = this.exchange(record, current, run, release, plan, archive);
+        exchange = this.exchange(record, current, run, release, plan, sent, archive);
         body = await exchange.result;
       } catch (err) {
         // The response came and its body failed: final, like the old stream read.
@@ -266,6 +285,7 @@ export class FetchEngine implements ItemFetcher {
       }
       if (plan.redirect !== null) {
         current = nextHop(plan.redirect, current, record.redirects, o.maxRedirects);
+        if (current.origin !== origin) sent = headers.crossOrigin;
         record.redirects += 1;
         record.attempts -= 1;
         continue;
@@ -359,6 +379,7 @@ export class FetchEngine implements ItemFetcher {
     run: UrlRun,
     release: Release,
     plan: AttemptPlan,
+    headers: Record<string, string>,
     archive: ArchiveHops | undefined,
   ): Exchange {
     const startedAt = performance.now();
@@ -393,7 +414,8 @@ export class FetchEngine implements ItemFetcher {
     const capture = archive?.warc.capture({
       url,
       method: o.method,
-      headers: this.headers,
+      // The archive keeps a sensitive header's name, never its value.
+      headers: redactHeaders(headers, o.sensitiveHeaders),
       date: new Date(sentAt),
       remoteAddress: () => connection.remoteAddress,
     });
@@ -415,7 +437,7 @@ export class FetchEngine implements ItemFetcher {
         origin: connection.origin,
         path: `${url.pathname}${url.search}`,
         method: o.method,
-        headers: this.headers,
+        headers,
         headersTimeout: o.headersTimeoutMs,
         bodyTimeout: o.bodyTimeoutMs,
       },

@@ -12,6 +12,8 @@ export interface ParseSettings {
   dedupe: boolean;
   maxUrlLength: number;
   maxLineBytes: number;
+  /** Header names the job marks sensitive: a JSONL line must give them by reference too. */
+  sensitiveHeaders: readonly string[];
 }
 
 /** A format once decided ('auto' resolved). */
@@ -127,7 +129,7 @@ export class LineParser {
         ? urlEvent(number, trimmed, text, maxUrlLength)
         : this.format === 'csv'
           ? csvRowEvent(number, text, this.header!, maxUrlLength)
-          : jsonlRowEvent(number, text, maxUrlLength);
+          : jsonlRowEvent(number, text, maxUrlLength, this.settings.sensitiveHeaders);
     if (event.kind === 'url' && this.firstLineOf !== undefined) {
       const first = this.firstLineOf.get(event.item.url);
       if (first !== undefined)

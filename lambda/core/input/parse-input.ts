@@ -53,6 +53,8 @@ export interface ParseInputOptions {
   maxUrlLength?: number;
   /** @default INPUT_LIMITS.maxLineBytes */
   maxLineBytes?: number;
+  /** Header names the job marks sensitive, besides Authorization, Cookie and Proxy-Authorization. @default [] */
+  sensitiveHeaders?: readonly string[];
   /**
    * The source is a plain (not gzipped) input read from `offset`, the start of line
    * `line + 1`, with the format and CSV header its earlier lines decided: neither gzip nor
@@ -94,6 +96,7 @@ function settingsOf(options: ParseInputOptions): ParseSettings {
     dedupe: options.dedupe ?? false,
     maxUrlLength: positiveInteger('maxUrlLength', options.maxUrlLength, INPUT_LIMITS.maxUrlLength),
     maxLineBytes: positiveInteger('maxLineBytes', options.maxLineBytes, INPUT_LIMITS.maxLineBytes),
+    sensitiveHeaders: options.sensitiveHeaders ?? [],
   };
 }
 

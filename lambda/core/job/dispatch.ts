@@ -182,6 +182,7 @@ export async function dispatchJob(
     dedupe: options.dedupe,
     maxUrlLength: INPUT_LIMITS.maxUrlLength,
     maxLineBytes: INPUT_LIMITS.maxLineBytes,
+    sensitiveHeaders: options.sensitiveHeaders,
     ...(from && { from }),
   });
   const first = await batches.next();

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { DEPLOYMENT_DEFAULTS } from '../contract.js';
 import { FanoutError } from '../errors.js';
+import { headersProblem } from '../headers/header-rules.js';
+import { referenceProblem } from '../headers/header-values.js';
 import { INPUT_FORMATS, type InputFormat } from '../input/parse-input.js';
 import type { JobOptions } from '../job-options.js';
 import { checkJobOptions, type OptionLimits, optionError } from '../options.js';
@@ -36,6 +39,8 @@ export interface SubmitPolicy {
   limits: OptionLimits;
   /** Whether callers may reach private addresses (`allowPrivate`, `allow`). Off in a real deployment. */
   allowPrivate: boolean;
+  /** The secrets request headers may read (`secret:NAME`) are named with this prefix. @default DEPLOYMENT_DEFAULTS.headerSecretsPrefix */
+  headerSecretsPrefix?: string;
 }
 
 /** A checked job request, and the inline list to store (gzipped JSONL) when it came inline. */
@@ -88,7 +93,7 @@ export function parseSubmission(body: string | null, policy: SubmitPolicy, now =
 
   if (given.urls !== undefined) {
     if (given.format !== undefined) throw bad('format: only with "source" (inline urls need none)');
-    const inline = inlineList(given.urls);
+    const inline = inlineList(given.urls, options, policy);
     const inputDigest = createHash('sha256').update(inline).digest('hex');
     const request: JobRequest = {
       jobId,
@@ -130,11 +135,18 @@ function checkOptions(value: unknown, policy: SubmitPolicy): JobOptions {
   }
   const { options, problems } = checkJobOptions(given, { base: policy.defaults, limits: policy.limits });
   if (problems.length > 0) throw bad(optionError(problems, (option) => `options.${option}`).message);
+  const secretPrefix = policy.headerSecretsPrefix ?? DEPLOYMENT_DEFAULTS.headerSecretsPrefix;
+  const headerProblem = referenceProblem(options.headers, 'deployed', { secretPrefix });
+  if (headerProblem) throw bad(`options.headers: ${headerProblem}`);
   return options;
 }
 
-/** An inline `urls` list as JSONL text (one {url, id?, meta?} per line). */
-function inlineList(urls: unknown): string {
+/**
+ * An inline `urls` list as JSONL text (one {url, id?, meta?, headers?} per line). A URL's
+ * headers are checked here, as the job's are: the list is stored, so a sensitive value given
+ * by value, or a reference the workers cannot read, is refused before anything is written.
+ */
+function inlineList(urls: unknown, options: JobOptions, policy: SubmitPolicy): string {
   if (!Array.isArray(urls) || urls.length === 0) throw bad('urls: must be a non-empty list');
   if (urls.length > API_LIMITS.maxInlineUrls) {
     throw bad(
@@ -154,9 +166,15 @@ function inlineList(urls: unknown): string {
         (typeof item.meta === 'object' && item.meta !== null && !Array.isArray(item.meta)));
     if (!ok)
       throw bad(
-        `urls[${index}]: must be a URL string or {"url": string, "id"?: string|number, "meta"?: object}`,
+        `urls[${index}]: must be a URL string or {"url": string, "id"?: string|number, "meta"?: object, "headers"?: object}`,
       );
-    return JSON.stringify({ url: item.url, id: item.id, meta: item.meta });
+    if (item.headers === undefined) return JSON.stringify({ url: item.url, id: item.id, meta: item.meta });
+    const secretPrefix = policy.headerSecretsPrefix ?? DEPLOYMENT_DEFAULTS.headerSecretsPrefix;
+    const problem =
+      headersProblem(item.headers, options.sensitiveHeaders) ??
+      referenceProblem(item.headers as Record<string, string>, 'deployed', { secretPrefix });
+    if (problem) throw bad(`urls[${index}].headers: ${problem}`);
+    return JSON.stringify({ url: item.url, id: item.id, meta: item.meta, headers: item.headers });
   });
   return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,7 @@ import type { WarcLocation } from '../record.js';
 export interface WarcRequest {
   url: URL;
   method: string;
-  /** The headers fanout sent (lower-case names); `warcRequestHeaders` decides what the record keeps. */
+  /** The headers fanout sent (lower-case names), sensitive values already redacted (redactHeaders). */
   headers: Readonly<Record<string, string>>;
   /** When the request was sent: the records' WARC-Date. */
   date: Date;
@@ -33,8 +33,8 @@ export interface CapturedExchange {
 export type ExchangeWriter = (exchange: CapturedExchange) => Promise<WarcLocation>;
 
 /**
- * The header lines a WARC request record keeps of what fanout sent: the one place where a
- * header's value is withheld from the archive (redaction of sensitive headers goes here).
+ * The header lines a WARC request record keeps of what fanout sent: Host, then the headers as
+ * the engine captured them, with sensitive values redacted (the engine's `redactHeaders`).
  */
 export function warcRequestHeaders(
   url: URL,

@@ -2,7 +2,8 @@
  * What IAM authorizes for one HTTP request of the AWS SDK v3: the service and operation, the
  * caller's access key id (SigV4), and each (action, resource ARN) the request needs, with the
  * condition keys of its request context. Covers the calls fanout's clients make (S3 path-style,
- * SQS JSON and query, DynamoDB, Lambda Invoke, EventBridge PutEvents); anything else is
+ * SQS JSON and query, DynamoDB, Lambda Invoke, EventBridge PutEvents, Secrets Manager
+ * GetSecretValue); anything else is
  * classified `unknown` with the reason, so the front door refuses it instead of allowing it.
  */
 import { classifyS3 } from './s3-call.js';
@@ -68,6 +69,8 @@ export function classifyRequest(request: HttpRequestHead, arns: ArnParts): AwsCa
         return { ...base, ...classifyLambda(request, at) };
       case 'events':
         return { ...base, ...classifyEvents(request, at) };
+      case 'secretsmanager':
+        return { ...base, ...classifySecretsManager(request, at) };
       case undefined:
         return unknown('no SigV4 credential (Authorization header or X-Amz-Credential) names the service');
       default:
@@ -94,6 +97,7 @@ function guessService(request: HttpRequestHead): string | undefined {
   if (target.startsWith('AmazonSQS.')) return 'sqs';
   if (target.startsWith('DynamoDB_')) return 'dynamodb';
   if (target.startsWith('AWSEvents.')) return 'events';
+  if (target.startsWith('secretsmanager.')) return 'secretsmanager';
   return undefined;
 }
 
@@ -239,4 +243,19 @@ function classifyEvents(request: HttpRequestHead, at: { region: string; account:
     operation,
     authorizations: [...buses].map((resource) => ({ action: 'events:PutEvents', resource })),
   };
+}
+
+/** GetSecretValue (request headers' secret: values), on the secret's ARN; a name becomes one. */
+function classifySecretsManager(
+  request: HttpRequestHead,
+  at: { region: string; account: string },
+): Classified {
+  const operation = text(header(request, 'x-amz-target')?.replace(/^secretsmanager\./, ''), 'X-Amz-Target');
+  if (operation !== 'GetSecretValue')
+    throw new Unclassified(`Secrets Manager ${operation} is not modelled (only GetSecretValue)`);
+  const id = text(json(request).SecretId, 'SecretId of Secrets Manager GetSecretValue');
+  const resource = id.startsWith('arn:')
+    ? id
+    : `arn:aws:secretsmanager:${at.region}:${at.account}:secret:${id}`;
+  return { operation, authorizations: [{ action: 'secretsmanager:GetSecretValue', resource }] };
 }

@@ -22,8 +22,11 @@ import { FunctionPool, type InvokeOutcome, type LogLine } from './function-insta
 import { evaluatePolicies, type PolicyDocument } from './iam-policy.js';
 import { type ResolveContext, type ResourceValues, resolveValue, TemplateError } from './stack-template.js';
 
-/** The S3, SQS and DynamoDB endpoints the emulated resources live on (moto, LocalStack). */
-export type Backends = Record<'s3' | 'sqs' | 'dynamodb', string>;
+/**
+ * The S3, SQS and DynamoDB endpoints the emulated resources live on (moto, LocalStack), and the
+ * Secrets Manager one request headers' `secret:` values are read from, when there is one.
+ */
+export type Backends = Record<'s3' | 'sqs' | 'dynamodb', string> & { secretsmanager?: string };
 
 export interface EmulatedStackOptions {
   description: DeploymentDescription;

@@ -49,7 +49,7 @@ export interface CallSummary extends CallRecord {
   count: number;
 }
 
-type Backend = 's3' | 'sqs' | 'dynamodb';
+type Backend = 's3' | 'sqs' | 'dynamodb' | 'secretsmanager';
 
 export interface FrontDoorOptions {
   /** The endpoint URL of each forwarded service's backend emulator. */

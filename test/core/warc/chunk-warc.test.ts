@@ -116,6 +116,39 @@ describe('a chunk with body mode warc', () => {
     expect(big?.payload.length).toBe(10_000);
   });
 
+  it('keeps a sensitive header by name in the request record, never its value', async () => {
+    const { store, jobs } = await setup();
+    const withHeaders = resolveOptions({
+      ...options,
+      headers: { Authorization: 'env:WARC_TOKEN', 'X-Api-Key': 'env:WARC_KEY', Accept: 'text/plain' },
+      sensitiveHeaders: ['X-Api-Key'],
+    });
+    const values: Record<string, string> = { WARC_TOKEN: 'Bearer s3cr3t-token', WARC_KEY: 'k3y-value' };
+    const engine = new FetchEngine({
+      options: withHeaders,
+      readReference: (_kind, name) => values[name] ?? '',
+    });
+    engines.push(engine);
+    const message: ChunkMessage = {
+      jobId: 'j',
+      chunkId: '00000000',
+      options: withHeaders,
+      items: [{ line: 1, url: server.url('/gz') }],
+    };
+    await processChunk({ store, jobs, engine }, message);
+    const sent = server.requests.at(-1)?.headers;
+    expect(sent?.authorization).toBe('Bearer s3cr3t-token');
+    const data = (await store.get(jobKeys.warc('j', '00000000'))) as Buffer;
+    const request = (await recordsOf(data)).find((r) => r.record.warcType === 'request');
+    expect(request?.record.httpHeaders?.headers.get('authorization')).toBe('[redacted]');
+    expect(request?.record.httpHeaders?.headers.get('x-api-key')).toBe('[redacted]');
+    expect(request?.record.httpHeaders?.headers.get('accept')).toBe('text/plain');
+    const { gunzipSync } = await import('node:zlib');
+    const text = gunzipSync(data).toString('latin1');
+    expect(text).not.toContain('s3cr3t-token');
+    expect(text).not.toContain('k3y-value');
+  });
+
   it('names in each result record the offset and length of its last response record', async () => {
     const { store, jobs, message } = await setup();
     await deliver(store, jobs, message);
