@@ -16,7 +16,7 @@ import {
   duration,
   headerNames,
   headerSet,
-  line,
+  headerValue,
   type OptionKind,
   oneOf,
   rate,
@@ -224,7 +224,7 @@ export const JOB_OPTIONS = {
   }),
   /** User-Agent header sent with every request; put a contact here for real crawls. */
   userAgent: row({
-    kind: line(512),
+    kind: headerValue('User-Agent', 512),
     default: DEFAULT_USER_AGENT,
     flag: '--user-agent <ua>',
     doc: 'User-Agent header',

@@ -178,16 +178,20 @@ export function toggle(): OptionKind<boolean> {
   };
 }
 
-/** A line of text sent as it is, such as a header value. */
-export function line(maxLength: number): OptionKind<string> {
+/**
+ * The value of a request header fanout sends (the User-Agent): non-empty, at most `maxLength`
+ * characters, and a valid HTTP field value as undici checks it (header-rules.ts), so a bad one
+ * is refused as an option instead of failing every URL.
+ */
+export function headerValue(header: string, maxLength: number): OptionKind<string> {
   return {
     parse: (text) => text,
     check(value) {
       if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
         return `must be a non-empty string of at most ${maxLength} characters`;
       }
-      if (/[\r\n\0]/.test(value)) return 'must not contain line breaks or NUL';
-      return undefined;
+      const problem = valueProblem(header, value);
+      return problem && `must be a valid ${header} value: ${problem.replace(`header ${header}: `, '')}`;
     },
     show: (value) => value,
   };

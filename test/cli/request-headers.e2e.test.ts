@@ -145,6 +145,17 @@ describe('fanout run --header', () => {
     expect(run.stderr).not.toContain('hidden');
   });
 
+  it.each(['bot\u0001', 'bot\u007f', 'bot \u2603'])(
+    'refuses --user-agent %j as a bad option, before any URL (issue 27, item 3)',
+    async (ua) => {
+      const run = await runCli(['run', '-', '--out', join(dir, 'refused-ua'), '--user-agent', ua], {
+        stdin: `${server.url('/ok')}\n`,
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--user-agent.*must be a valid User-Agent value/);
+    },
+  );
+
   it.each([[['run', '-', '--endpoint', 'http://127.0.0.1:9', '--out', 'unused']], [['submit', '-']]])(
     'refuses env: for a deployed job (%j): its workers read secret: instead',
     async (args) => {
