@@ -167,7 +167,7 @@ describe('resolveFetcherSettings', () => {
       `concurrency must be an integer from 1 to ${OPTION_LIMITS.concurrency.max}, got 1000`,
       'perHost must be an integer from 1 to 900, got 0',
       'body must be one of none, hash, inline, store, warc, got "all"',
-      'userAgent must not contain line breaks or NUL',
+      'userAgent must be a valid User-Agent value: value must not contain CR, LF or NUL',
       'chunkSize must be an integer from 1 to 10000, got 1.5',
       'workerMemorySize must be a whole number from 128 to 10240 MiB, got 64',
       'workerTimeout must be a whole number from 30 to 900 s, got 960',
