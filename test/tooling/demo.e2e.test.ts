@@ -85,7 +85,8 @@ describe('npm run demo', () => {
     // A new job from the new list, not the first one kept.
     expect(readFileSync(job.request, 'utf8')).not.toBe(firstRequest);
     expect(leftInTemp()).toEqual([]);
-  });
+    // Two whole demo runs: about 9 s alone, past 30 s beside the rest of the integration project.
+  }, 120_000);
 
   it('removes its temporary folder when the run fails', async () => {
     const cwd = join(work, 'failing');
