@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   UpdateTableCommand,
@@ -75,7 +76,11 @@ export async function ensureResources(clients: AwsClients, names: ResourceNames)
       maxReceiveCount: names.maxReceiveCount ?? DEPLOYMENT_DEFAULTS.maxReceiveCount,
     }),
   });
-  await ensureTable(clients, names.tableName);
+  await ensureTable(
+    clients.dynamodb,
+    { ...createJobTableInput(names.tableName), TableName: names.tableName },
+    JOB_TABLE.ttlAttribute,
+  );
   return { queueUrl, dlqUrl, dlqArn };
 }
 
@@ -129,41 +134,50 @@ export async function ensureQueue(
   return QueueUrl;
 }
 
-async function ensureTable({ dynamodb }: AwsClients, tableName: string): Promise<void> {
+/**
+ * CreateTable with `input` unless the table exists; waits until it is ACTIVE, adds the indexes
+ * of `input` an existing table lacks (one UpdateTable each), and turns TTL on `ttlAttribute`
+ * on. Resolves to the table's ARN.
+ */
+export async function ensureTable(
+  dynamodb: AwsClients['dynamodb'],
+  input: CreateTableCommandInput & { TableName: string },
+  ttlAttribute?: string,
+): Promise<string> {
+  const { TableName } = input;
   try {
-    await dynamodb.send(new CreateTableCommand(createJobTableInput(tableName)));
+    await dynamodb.send(new CreateTableCommand(input));
   } catch (err) {
     if (awsErrorOf(err).name !== 'ResourceInUseException') throw err;
   }
   await waitUntilTableExists(
     { client: dynamodb, maxWaitTime: TABLE_WAIT_SECONDS, minDelay: 1, maxDelay: 5 },
-    { TableName: tableName },
+    { TableName },
   );
-  await ensureIndexes(dynamodb, tableName);
-  const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
-  if (status === 'ENABLED' || status === 'ENABLING') return;
-  await dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: JOB_TABLE.ttlAttribute, Enabled: true },
-    }),
-  );
-}
-
-/** Adds the contract's indexes that a table made by an older version lacks (one UpdateTable each). */
-async function ensureIndexes(dynamodb: AwsClients['dynamodb'], tableName: string): Promise<void> {
-  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName }));
   const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-  const wanted = createJobTableInput(tableName);
-  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+  for (const index of input.GlobalSecondaryIndexes ?? []) {
     if (present.has(index.IndexName)) continue;
     await dynamodb.send(
       new UpdateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: wanted.AttributeDefinitions,
+        TableName,
+        AttributeDefinitions: input.AttributeDefinitions,
         GlobalSecondaryIndexUpdates: [{ Create: index }],
       }),
     );
   }
+  if (ttlAttribute) {
+    const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName }));
+    const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+    if (status !== 'ENABLED' && status !== 'ENABLING') {
+      await dynamodb.send(
+        new UpdateTimeToLiveCommand({
+          TableName,
+          TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
+        }),
+      );
+    }
+  }
+  if (!Table?.TableArn) throw new Error(`table ${TableName} has no ARN`);
+  return Table.TableArn;
 }

@@ -1,14 +1,7 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, Projection } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createAwsClients } from '../../adapters/aws/clients.js';
-import { ensureBucket, ensureQueue } from '../../adapters/aws/provision.js';
-import { awsErrorOf } from '../../adapters/aws/retry.js';
+import { ensureBucket, ensureQueue, ensureTable } from '../../adapters/aws/provision.js';
 import { SqsEventSource } from '../sqs-event-source.js';
 import type {
   DeploymentDescription,
@@ -157,7 +150,7 @@ export class EmulatedStack {
     }
     for (const table of description.tables) {
       const name = nameOf(table.logicalId, 255);
-      const arn = await ensureTable(direct, name, table);
+      const arn = await ensureTable(direct.dynamodb, createTableInput(name, table), table.ttlAttribute);
       accounts.dynamodb ??= arn.split(':')[4] ?? EMULATED_ACCOUNT;
       resources.set(table.logicalId, { ref: name, attributes: { Arn: arn } });
     }
@@ -565,45 +558,19 @@ function placeholderAttributes(name: string): Record<string, string> {
   });
 }
 
-/** CreateTable as the template declares the table, TTL on; resolves to the table's ARN. */
-async function ensureTable(clients: AwsClients, name: string, table: TableSpec): Promise<string> {
-  const { dynamodb } = clients;
-  try {
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: table.keySchema,
-        AttributeDefinitions: table.attributeDefinitions,
-        ...(table.globalSecondaryIndexes.length > 0 && {
-          GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
-            IndexName: index.IndexName,
-            KeySchema: index.KeySchema,
-            Projection: index.Projection as never,
-          })),
-        }),
-      }),
-    );
-  } catch (err) {
-    if (awsErrorOf(err).name !== 'ResourceInUseException') throw err;
-  }
-  await waitUntilTableExists(
-    { client: dynamodb, maxWaitTime: 120, minDelay: 1, maxDelay: 5 },
-    { TableName: name },
-  );
-  if (table.ttlAttribute) {
-    const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: name }));
-    const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
-    if (status !== 'ENABLED' && status !== 'ENABLING') {
-      await dynamodb.send(
-        new UpdateTimeToLiveCommand({
-          TableName: name,
-          TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
-        }),
-      );
-    }
-  }
-  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
-  if (!Table?.TableArn) throw new Error(`table ${name} has no ARN`);
-  return Table.TableArn;
+/** CreateTable's input for a table as the template declares it. */
+function createTableInput(name: string, table: TableSpec): CreateTableCommandInput & { TableName: string } {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: table.keySchema,
+    AttributeDefinitions: table.attributeDefinitions,
+    ...(table.globalSecondaryIndexes.length > 0 && {
+      GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
+        IndexName: index.IndexName,
+        KeySchema: index.KeySchema,
+        Projection: index.Projection as Projection,
+      })),
+    }),
+  };
 }
